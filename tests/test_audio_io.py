@@ -1,0 +1,85 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import tone_mix, write_audio
+
+from vocalsplit.audio.formats import choose_subtype
+from vocalsplit.audio.reader import probe, read_blocks
+from vocalsplit.audio.resample import StreamResampler
+from vocalsplit.audio.writer import StemWriter
+from vocalsplit.errors import InputAudioError, OutputError, UsageError
+
+
+def test_probe_and_blocks_return_all_samples(tmp_path: Path) -> None:
+    x = tone_mix(1.3, 22050, channels=3)
+    path = write_audio(tmp_path / "a.flac", x, 22050, "PCM_24")
+    info = probe(path)
+    assert (info.sample_rate, info.channels, info.frames, info.subtype) == (22050, 3, x.shape[1], "PCM_24")
+    blocks = list(read_blocks(info, 10000))
+    assert all(b.shape[0] == 3 for b in blocks)
+    assert np.allclose(np.concatenate(blocks, axis=1), x, atol=1e-6)
+
+
+def test_probe_errors_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(InputAudioError, match="no such file"):
+        probe(tmp_path / "nope.wav")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(InputAudioError, match="empty file"):
+        probe(tmp_path / "empty.wav")
+    (tmp_path / "text.mp3").write_text("this is not audio\n" * 20)
+    with pytest.raises(InputAudioError, match="cannot decode"):
+        probe(tmp_path / "text.mp3")
+
+
+def test_stream_resampler_matches_whole_and_keeps_length() -> None:
+    import soxr
+
+    x = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float32)
+    r = StreamResampler(44100, 16000, 2)
+    y = np.concatenate([r.push(x[:, i : i + 7001]) for i in range(0, 44100, 7001)] + [r.flush()], axis=1)
+    whole = soxr.resample(x.T, 44100, 16000, quality="HQ").T
+    assert y.shape == whole.shape == (2, 16000)
+    assert np.max(np.abs(y - whole)) < 1e-6
+    same = StreamResampler(16000, 16000, 2)
+    assert same.push(x) is x
+
+
+def test_writer_publishes_only_on_commit(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "v.wav"
+    with StemWriter(target, 8000, 1, "wav", "PCM_16") as w:
+        w.write(np.full((1, 100), 2.0, np.float32))  # clipped, not wrapped
+        assert not target.exists()
+        w.commit()
+    data, rate = sf.read(str(target))
+    assert rate == 8000 and data.shape == (100,) and np.all(data > 0.99)
+    assert not list(tmp_path.rglob("*.partial*"))
+
+    failed = tmp_path / "f.wav"
+    with pytest.raises(RuntimeError), StemWriter(failed, 8000, 1, "wav", "PCM_16") as w:
+        w.write(np.zeros((1, 10), np.float32))
+        raise RuntimeError("interrupted")
+    assert not failed.exists() and not list(tmp_path.glob(".f.partial*"))
+
+
+def test_writer_reports_unwritable_target(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match="cannot write"):
+        StemWriter(blocker / "v.wav", 8000, 1, "wav", "PCM_16")
+
+
+@pytest.mark.parametrize(
+    "fmt,inp,depth,want",
+    [("wav", "PCM_24", "auto", "PCM_24"), ("wav", "FLOAT", "auto", "FLOAT"), ("flac", "FLOAT", "auto", "PCM_24"),
+     ("wav", "MPEG_LAYER_III", "auto", "PCM_16"), ("wav", None, "32", "PCM_32"), ("flac", "PCM_16", "24", "PCM_24"),
+     ("mp3", "PCM_24", "auto", "MPEG_LAYER_III")],
+)
+def test_subtype_choice(fmt: str, inp: str | None, depth: str, want: str) -> None:
+    assert choose_subtype(fmt, inp, depth) == want
+
+
+def test_impossible_bit_depth_is_usage_error() -> None:
+    with pytest.raises(UsageError, match="not possible in flac"):
+        choose_subtype("flac", "PCM_16", "float")

@@ -1,0 +1,212 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import digest, tone_mix, write_audio
+
+
+@pytest.fixture
+def song(tmp_path: Path) -> Path:
+    return write_audio(tmp_path / "in" / "song.wav", tone_mix(2.0, 44100), 44100, "PCM_24")
+
+
+def test_separates_file_keeping_rate_channels_depth(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    before = digest(song)
+    code, stdout, _ = cli(song, "-o", tmp_path / "out")
+    assert code == 0, stdout
+    v, a = tmp_path / "out/song/vocals.wav", tmp_path / "out/song/accompaniment.wav"
+    for p in (v, a):
+        info = sf.info(str(p))
+        assert (info.samplerate, info.channels, info.subtype) == (44100, 2, "PCM_24")
+    mix, _ = sf.read(str(song))
+    total = sf.read(str(v))[0] + sf.read(str(a))[0]
+    assert np.max(np.abs(total - mix)) < 3e-7 * 4  # 24-bit rounding of two stems
+    assert digest(song) == before
+    assert "1 separated, 0 skipped, 0 failed" in stdout
+
+
+def test_folder_glob_format_sample_rate_stems_and_report(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    music = tmp_path / "music"
+    write_audio(music / "a" / "one.flac", tone_mix(1.0, 22050, 1), 22050)
+    write_audio(music / "b" / "two.wav", tone_mix(1.0, 48000, 2), 48000)
+    (music / "notes.txt").write_text("not audio")
+    out = tmp_path / "out"
+    code, _, _ = cli(music, "-o", out, "--format", "flac", "--sample-rate", "16000", "--stems", "vocals",
+                     "--filename", "{dir}/{track}-{stem}.{ext}", "--report", tmp_path / "r.json", "-q")
+    assert code == 0
+    one = sf.info(str(out / "a" / "one-vocals.flac"))
+    assert (one.samplerate, one.channels) == (16000, 1)
+    assert sf.info(str(out / "b" / "two-vocals.flac")).channels == 2
+    assert not list(out.rglob("*accompaniment*"))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["totals"] == {**report["totals"], "ok": 2, "failed": 0}
+    f = report["files"][0]
+    assert f["provider"] == "CPUExecutionProvider" and f["duration_s"] == pytest.approx(1.0, abs=1e-3)
+    assert f["x_realtime"] > 0 and f["rtf"] > 0 and set(f["outputs"]) == {"vocals"}
+
+    code, _, _ = cli(tmp_path / "music" / "**" / "*.wav", "-o", tmp_path / "glob", "-q")
+    assert code == 0 and (tmp_path / "glob" / "two" / "vocals.wav").exists()
+
+
+def test_existing_outputs_error_overwrite_and_skip(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert cli(song, "-o", out, "-q")[0] == 0
+    vocals = out / "song" / "vocals.wav"
+    stamp = digest(vocals)
+    code, _, stderr = cli(song, "-o", out, "-q")
+    assert code == 1 and "exists; pass --overwrite or --skip-existing" in stderr
+    code, stdout, _ = cli(song, "-o", out, "--skip-existing")
+    assert code == 0 and "1 skipped" in stdout
+    vocals.write_bytes(b"old")
+    assert cli(song, "-o", out, "--overwrite", "-q")[0] == 0
+    assert digest(vocals) == stamp
+    code, _, stderr = cli(song, "-o", out, "--overwrite", "--skip-existing")
+    assert code == 2 and "exclude each other" in stderr
+
+
+def _float_wav_with_nan(path: Path) -> Path:
+    x = tone_mix(1.0, 16000)
+    x[0, 500] = np.nan
+    return write_audio(path, x, 16000, "FLOAT")
+
+
+BAD_INPUTS = {
+    "missing.wav": (None, "no such file or folder"),
+    "text.mp3": (lambda p: p.write_text("definitely not an mp3\n" * 50), "cannot decode"),
+    "empty.wav": (lambda p: p.write_bytes(b""), "empty file"),
+    "zero.wav": (lambda p: write_audio(p, np.zeros((2, 0), np.float32), 16000), "empty (0 samples)"),
+    "short.wav": (lambda p: write_audio(p, tone_mix(0.01, 16000), 16000), "too short"),
+    "silent.wav": (lambda p: write_audio(p, np.zeros((2, 16000), np.float32), 16000), "all silent"),
+    "nan.wav": (_float_wav_with_nan, "NaN or infinite"),
+    "truncated.flac": (
+        lambda p: (write_audio(p, tone_mix(3.0, 16000), 16000), p.write_bytes(p.read_bytes()[:4000])),
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_gets_one_line_error_and_others_continue(cli, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    make, message = BAD_INPUTS[name]
+    bad = tmp_path / "in" / name
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    if make:
+        make(bad)
+    good = write_audio(tmp_path / "in" / "good.wav", tone_mix(1.0, 16000), 16000)
+    before = digest(bad) if bad.exists() else None
+    code, stdout, stderr = cli(bad, good, "-o", tmp_path / "out", "-q")
+    if name == "truncated.flac" and code == 0:
+        # libsndfile may decode the intact part; then the output must be complete and readable
+        assert sf.info(str(tmp_path / "out/truncated/vocals.wav")).frames > 0
+    else:
+        assert code == 1
+        lines = [ln for ln in stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error:") and name in lines[0]
+        assert message in lines[0]
+        assert "Traceback" not in stderr
+        assert not (tmp_path / "out" / Path(name).stem).exists()
+    assert (tmp_path / "out/good/vocals.wav").exists()
+    assert (digest(bad) if bad.exists() else None) == before
+    assert not list((tmp_path / "out").rglob("*.partial*"))
+
+
+@pytest.mark.parametrize("rate,channels", [(8000, 1), (192000, 2), (44100, 6)])
+def test_odd_rates_and_channel_counts(cli, tmp_path: Path, rate: int, channels: int) -> None:  # type: ignore[no-untyped-def]
+    src = write_audio(tmp_path / "x.wav", tone_mix(1.0, rate, channels), rate, "PCM_16")
+    assert cli(src, "-o", tmp_path / "out", "-q")[0] == 0
+    info = sf.info(str(tmp_path / "out/x/accompaniment.wav"))
+    assert (info.samplerate, info.channels, info.frames) == (rate, channels, rate)
+
+
+def test_usage_errors_exit_2(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        (["--mask", "fuzzy"], "--mask 'fuzzy'"),
+        (["--format", "ogg"], "unknown output format 'ogg'"),
+        (["--device", "gpu"], "unknown device 'gpu'"),
+        (["--filename", "{track}.{ext}"], "must contain {stem}"),
+        (["--filename", "{nope}/{stem}"], "unknown field {nope}"),
+        (["--stems", "drums"], "unknown stem drums"),
+        (["--model", "nope"], "unknown model 'nope'; installed models: tiny-conv, tiny-rnn"),
+        (["--chunk-seconds", "0"], "--chunk-seconds must be positive"),
+        (["--bit-depth", "float", "--format", "flac"], "not possible in flac"),
+    ]
+    for extra, message in cases:
+        code, _, stderr = cli(song, "-o", tmp_path / "out", *extra)
+        assert code == 2, (extra, stderr)
+        assert message in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.wav"))
+
+
+def test_collisions_and_output_equal_to_input(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = write_audio(tmp_path / "a" / "song.wav", tone_mix(1.0, 16000), 16000)
+    b = write_audio(tmp_path / "b" / "song.wav", tone_mix(1.0, 16000, seed=2), 16000)
+    code, _, stderr = cli(a, b, "-o", tmp_path / "out")
+    assert code == 2 and "would both write" in stderr and "{dir}" in stderr
+    before = digest(a)
+    code, _, stderr = cli(a, "-o", tmp_path, "--filename", "a/{track}.{ext}", "--stems", "vocals", "--overwrite")
+    assert code == 2 and "would overwrite the input" in stderr
+    assert digest(a) == before
+
+
+def test_unwritable_output_folder(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    code, _, stderr = cli(song, "-o", blocker / "out")
+    assert code == 2 and "is not writable" in stderr
+
+
+def test_broken_model_file_is_environment_error(cli, song: Path, tmp_path: Path, models_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    for ext in (".onnx", ".json"):
+        (tmp_path / f"tiny-rnn{ext}").write_bytes((models_dir / f"tiny-rnn{ext}").read_bytes())
+    (tmp_path / "tiny-rnn.onnx").write_bytes(b"garbage")
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--model", tmp_path / "tiny-rnn.onnx")
+    assert code == 3 and "does not match its manifest" in stderr
+
+
+def test_no_model_installed_fails_clearly(cli, song: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("VOCALSPLIT_MODELS", str(tmp_path / "empty"))
+    code, _, stderr = cli(song, "-o", tmp_path / "out")
+    assert code == 3 and "no separation model is installed" in stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cuda_request_is_used_or_exits_3(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--device", "cuda", "-q")
+    assert code in (0, 3)
+    if code == 3:
+        assert "--device cuda" in stderr and "--device cpu" in stderr
+
+
+def test_models_and_doctor_commands(cli) -> None:  # type: ignore[no-untyped-def]
+    code, stdout, _ = cli("models", "--json")
+    assert code == 0
+    names = [m["name"] for m in json.loads(stdout)["models"]]
+    assert names == ["tiny-conv", "tiny-rnn"]
+    code, stdout, _ = cli("doctor")
+    assert code == 0
+    assert "CPUExecutionProvider usable: yes" in stdout and "model tiny-rnn: ok" in stdout
+
+
+def test_help_imports_neither_onnxruntime_nor_torch() -> None:
+    code = (
+        "import sys\nfrom vocalsplit.cli import app\n"
+        "try:\n    app(['--help'], prog_name='vocalsplit')\nexcept SystemExit:\n    pass\n"
+        "assert 'onnxruntime' not in sys.modules and 'torch' not in sys.modules, 'heavy import'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "separate" in result.stdout and "doctor" in result.stdout
+
+
+def test_console_script_routes_files_to_separate(tmp_path: Path, song: Path, models_dir: Path) -> None:
+    env = {"VOCALSPLIT_MODELS": str(models_dir), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "vocalsplit", str(song), "-o", str(tmp_path / "o"), "-q", "--model", "tiny-conv"],
+        capture_output=True, text=True, env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and (tmp_path / "o/song/vocals.wav").exists()

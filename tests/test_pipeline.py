@@ -1,0 +1,119 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import tone_mix
+from model_factory import conv_model
+
+from vocalsplit.catalog.manifest import load_manifest
+from vocalsplit.errors import InputAudioError, UsageError
+from vocalsplit.runtime.providers import parse_device
+from vocalsplit.runtime.session import ModelSession
+from vocalsplit.separation.masks import source_masks
+from vocalsplit.separation.pipeline import SeparationStream, separate_array
+
+
+@pytest.mark.parametrize("fixture", ["rnn_session", "conv_session"])
+@pytest.mark.parametrize("rate", [16000, 44100])
+def test_chunked_output_equals_whole_file_output(request: pytest.FixtureRequest, fixture: str, rate: int) -> None:
+    session = request.getfixturevalue(fixture)
+    x = tone_mix(3.1, rate)
+    whole = separate_array(session, x, rate, chunk=10_000, block=10**7)
+    chunked = separate_array(session, x, rate, chunk=37, block=4999)  # neither divides the length
+    for stem in whole:
+        assert np.max(np.abs(whole[stem] - chunked[stem])) < 1e-4
+    assert np.std(whole["vocals"]) > 0.01  # the model really did something
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 44100, 192000])
+def test_soft_stems_sum_to_input_including_band_above_model_nyquist(rnn_session: ModelSession, rate: int) -> None:
+    x = tone_mix(1.0, rate)
+    if rate > 16000:  # energy the 16 kHz model cannot see
+        t = np.arange(x.shape[1]) / rate
+        x = x + 0.1 * np.sin(2 * np.pi * 12000 * t).astype(np.float32)
+    stems = separate_array(rnn_session, x, rate, chunk=50)
+    assert stems["vocals"].shape == x.shape
+    assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - x)) < 1e-4
+    if rate > 16000:  # the 12 kHz tone goes to the accompaniment, none of it to the vocals
+        spec = np.abs(np.fft.rfft(stems["vocals"][0]))
+        acc = np.abs(np.fft.rfft(stems["accompaniment"][0]))
+        k = int(12000 * x.shape[1] / rate)
+        assert spec[k] < 0.01 * acc[k]
+
+
+def test_binary_masks_are_complementary() -> None:
+    raw = np.random.default_rng(0).random((2, 2, 5, 7)).astype(np.float32)
+    b = source_masks(raw, "soft", "binary")
+    assert set(np.unique(b)) <= {0.0, 1.0}
+    assert np.array_equal(b.sum(axis=1), np.ones((2, 5, 7), np.float32))
+    p = source_masks(raw[:, :1], "probability", "binary")
+    assert np.array_equal(p[:, 0], (raw[:, 0] > 0.5).astype(np.float32))
+    assert np.array_equal(p.sum(axis=1), np.ones((2, 5, 7), np.float32))
+    soft = source_masks(np.zeros((1, 3, 2, 2), np.float32), "soft", "soft")
+    assert np.allclose(soft, 1 / 3)
+
+
+def test_binary_mode_through_pipeline_still_sums_to_input(rnn_session: ModelSession) -> None:
+    x = tone_mix(1.0, 16000)
+    stems = separate_array(rnn_session, x, 16000, mask="binary", chunk=20)
+    assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - x)) < 1e-4
+    soft = separate_array(rnn_session, x, 16000, mask="soft", chunk=20)
+    assert not np.allclose(soft["vocals"], stems["vocals"])
+
+
+def test_mono_stays_mono_and_many_channels_are_each_separated(rnn_session: ModelSession) -> None:
+    mono = tone_mix(1.0, 16000, channels=1)[0]
+    out = separate_array(rnn_session, mono, 16000)
+    assert out["vocals"].shape == mono.shape
+    six = tone_mix(1.0, 16000, channels=6)
+    six[5] = 0.0
+    out6 = separate_array(rnn_session, six, 16000)
+    assert out6["vocals"].shape == (6, 16000)
+    assert np.allclose(out6["vocals"][5], 0.0) and np.std(out6["vocals"][0]) > 0.01
+    # channel 0 alone gives the same result as inside the 6-channel batch
+    solo = separate_array(rnn_session, six[:1], 16000)
+    assert np.max(np.abs(solo["vocals"][0] - out6["vocals"][0])) < 1e-4
+
+
+def test_only_requested_stems_are_returned(rnn_session: ModelSession) -> None:
+    x = tone_mix(0.5, 16000)
+    both = separate_array(rnn_session, x, 16000)
+    acc = separate_array(rnn_session, x, 16000, stems=["accompaniment"])
+    assert list(acc) == ["accompaniment"]
+    assert np.allclose(acc["accompaniment"], both["accompaniment"], atol=1e-6)
+    with pytest.raises(UsageError, match="allowed: vocals, accompaniment"):
+        separate_array(rnn_session, x, 16000, stems=["drums"])
+
+
+def test_non_finite_and_silent_input_are_rejected(rnn_session: ModelSession) -> None:
+    x = tone_mix(0.5, 16000)
+    x[0, 1234] = np.nan
+    with pytest.raises(InputAudioError, match="NaN or infinite"):
+        separate_array(rnn_session, x, 16000)
+    with pytest.raises(InputAudioError, match="all silent"):
+        separate_array(rnn_session, np.zeros((2, 16000), np.float32), 16000)
+    stream = SeparationStream(rnn_session, 16000, 2, "soft", 10, ["vocals"])
+    with pytest.raises(InputAudioError, match="empty"):
+        stream.finish()
+
+
+def test_four_source_model_writes_every_source(tmp_path: Path) -> None:
+    path = conv_model(tmp_path, name="tiny-4", sources=("vocals", "drums", "bass", "other"))
+    m = load_manifest(path)
+    session = ModelSession(m, parse_device("cpu"))
+    x = tone_mix(1.0, 22050)
+    stems = separate_array(session, x, 22050, chunk=13)
+    assert list(stems) == ["vocals", "drums", "bass", "other"]
+    assert np.max(np.abs(sum(stems.values()) - x)) < 1e-4
+    assert all(np.std(s) > 1e-3 for s in stems.values())
+
+
+def test_memory_buffers_do_not_grow_with_length(rnn_session: ModelSession) -> None:
+    stream = SeparationStream(rnn_session, 44100, 2, "soft", 64, ["vocals", "accompaniment"])
+    block = tone_mix(0.5, 44100)
+    sizes = []
+    for i in range(60):  # 30 s
+        stream.push(block)
+        sizes.append(stream._x_fifo.shape[1] + stream._spec.shape[2] * 1000)
+    # buffers oscillate with the chunk cycle but must not trend upwards (30 s vs 15 s)
+    assert max(sizes[40:]) <= 1.5 * max(sizes[10:30])

@@ -1,0 +1,68 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vocalsplit.catalog.manifest import file_sha256, load_manifest
+from vocalsplit.errors import DeviceError, ModelError, UsageError
+from vocalsplit.runtime.providers import CPU, CUDA, DeviceRequest, check_actual, parse_device
+from vocalsplit.runtime.session import ModelSession
+
+
+def test_parse_device() -> None:
+    assert parse_device("auto") == DeviceRequest("auto", 0)
+    assert parse_device("cuda:1") == DeviceRequest("cuda", 1)
+    for bad in ("gpu", "cpu:1", "cuda:x"):
+        with pytest.raises(UsageError):
+            parse_device(bad)
+
+
+def test_cuda_requested_without_cuda_provider_is_environment_error() -> None:
+    with pytest.raises(DeviceError) as info:
+        DeviceRequest("cuda").providers([CPU])
+    assert info.value.exit_code == 3
+
+
+def test_silent_cpu_fallback_is_refused_for_cuda_but_reported_for_auto() -> None:
+    with pytest.raises(DeviceError, match="silently run on the CPU"):
+        check_actual(DeviceRequest("cuda"), [CPU])
+    assert check_actual(DeviceRequest("auto"), [CPU]) == CPU
+    assert check_actual(DeviceRequest("cuda"), [CUDA, CPU]) == CUDA
+
+
+def test_cuda_session_on_this_machine_is_used_or_refused(models_dir: Path) -> None:
+    m = load_manifest(models_dir / "tiny-rnn.json")
+    try:
+        session = ModelSession(m, parse_device("cuda"))
+    except DeviceError as err:
+        assert "cuda" in str(err)
+    else:
+        assert session.provider == CUDA
+
+
+def test_session_runs_and_carries_state(rnn_session: ModelSession) -> None:
+    mag = np.abs(np.random.default_rng(0).standard_normal((2, 10, 257))).astype(np.float32)
+    state = rnn_session.initial_state(2)
+    masks, state2 = rnn_session.run(mag, state)
+    assert masks.shape == (2, 2, 10, 257)
+    assert np.allclose(masks.sum(axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(state2["h_in"], 0.0)
+
+
+def test_manifest_io_mismatch_is_model_error(models_dir: Path, tmp_path: Path) -> None:
+    data = json.loads((models_dir / "tiny-rnn.json").read_text())
+    (tmp_path / "tiny-rnn.onnx").write_bytes((models_dir / "tiny-rnn.onnx").read_bytes())
+    data["io"]["input"] = "spectrogram"
+    (tmp_path / "tiny-rnn.json").write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="do not match the manifest"):
+        ModelSession(load_manifest(tmp_path / "tiny-rnn.json"), parse_device("cpu"))
+
+
+def test_garbage_onnx_with_matching_sha_is_model_error(models_dir: Path, tmp_path: Path) -> None:
+    data = json.loads((models_dir / "tiny-rnn.json").read_text())
+    (tmp_path / "tiny-rnn.onnx").write_bytes(b"not a model at all")
+    data["sha256"] = file_sha256(tmp_path / "tiny-rnn.onnx")
+    (tmp_path / "tiny-rnn.json").write_text(json.dumps(data))
+    with pytest.raises(ModelError, match="cannot load"):
+        ModelSession(load_manifest(tmp_path / "tiny-rnn.json"), parse_device("cpu"))

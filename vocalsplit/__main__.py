@@ -1,0 +1,3 @@
+from vocalsplit.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Audio I/O and signal processing: streaming reader, resampler, STFT/ISTFT, writers."""

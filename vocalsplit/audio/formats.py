@@ -1,0 +1,44 @@
+"""Output container and sample-format choices."""
+
+from __future__ import annotations
+
+from vocalsplit.errors import UsageError
+
+CONTAINERS: dict[str, str] = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3"}
+
+_EXPLICIT: dict[str, str] = {"16": "PCM_16", "24": "PCM_24", "32": "PCM_32", "float": "FLOAT"}
+_ALLOWED: dict[str, frozenset[str]] = {
+    "wav": frozenset({"PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"}),
+    "flac": frozenset({"PCM_16", "PCM_24"}),
+    "mp3": frozenset({"MPEG_LAYER_III"}),
+}
+_NEAREST: dict[str, dict[str, str]] = {
+    # the input's sample format where the container has it, else the nearest one
+    "wav": {"PCM_S8": "PCM_16", "PCM_U8": "PCM_16"},
+    "flac": {"PCM_32": "PCM_24", "FLOAT": "PCM_24", "DOUBLE": "PCM_24", "PCM_S8": "PCM_16", "PCM_U8": "PCM_16"},
+}
+
+
+def choose_subtype(fmt: str, input_subtype: str | None, bit_depth: str) -> str:
+    """libsndfile subtype for an output: ``bit_depth`` 'auto' keeps the input's depth."""
+    if fmt not in CONTAINERS:
+        raise UsageError(f"unknown output format {fmt!r}; allowed: {', '.join(CONTAINERS)}")
+    if fmt == "mp3":
+        if bit_depth != "auto":
+            raise UsageError(f"--bit-depth {bit_depth} does not apply to mp3; use 'auto'")
+        return "MPEG_LAYER_III"
+    if bit_depth != "auto":
+        if bit_depth not in _EXPLICIT:
+            raise UsageError(f"unknown bit depth {bit_depth!r}; allowed: auto, {', '.join(_EXPLICIT)}")
+        subtype = _EXPLICIT[bit_depth]
+        if subtype not in _ALLOWED[fmt]:
+            allowed = sorted(k for k, v in _EXPLICIT.items() if v in _ALLOWED[fmt])
+            raise UsageError(f"--bit-depth {bit_depth} is not possible in {fmt}; allowed: {', '.join(allowed)}")
+        return subtype
+    if input_subtype in _ALLOWED[fmt]:
+        return input_subtype
+    return _NEAREST[fmt].get(input_subtype or "", "PCM_16")
+
+
+def is_integer_subtype(subtype: str) -> bool:
+    return subtype.startswith("PCM_") or subtype == "MPEG_LAYER_III"

@@ -1,0 +1,87 @@
+"""Incremental writers that only publish a file once it is complete."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import soundfile as sf
+
+from vocalsplit.audio.formats import CONTAINERS, is_integer_subtype
+from vocalsplit.errors import OutputError
+
+
+class StemWriter:
+    """Append ``(channels, n)`` blocks to a temporary file; :meth:`commit` renames it.
+
+    Used as a context manager, an exception before :meth:`commit` deletes the
+    temporary file, so an interrupted run never leaves a half-written output under
+    the final name.
+    """
+
+    def __init__(self, path: Path, sample_rate: int, channels: int, fmt: str, subtype: str) -> None:
+        self.path = path
+        self._tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+        self._clip = is_integer_subtype(subtype)
+        # folders this writer creates are removed again if it is aborted
+        self._new_dirs = [d for d in [path.parent, *path.parent.parents] if not d.exists()]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = sf.SoundFile(
+                str(self._tmp), "w", samplerate=sample_rate, channels=channels,
+                format=CONTAINERS[fmt], subtype=subtype,
+            )
+        except (OSError, sf.LibsndfileError, ValueError, TypeError, RuntimeError) as err:
+            _remove(self._tmp)
+            for d in self._new_dirs:
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
+            raise OutputError(f"cannot write {path}: {err}") from err
+
+    def write(self, block: np.ndarray) -> None:
+        """Append ``(channels, n)`` float32 samples."""
+        if block.shape[1] == 0:
+            return
+        data = np.clip(block, -1.0, 1.0) if self._clip else block
+        try:
+            self._file.write(np.ascontiguousarray(data.T))
+        except (OSError, sf.LibsndfileError, RuntimeError) as err:
+            raise OutputError(f"cannot write {self.path}: {err}") from err
+
+    def commit(self) -> None:
+        try:
+            self._file.close()
+            os.replace(self._tmp, self.path)
+        except OSError as err:
+            self.abort()
+            raise OutputError(f"cannot finish {self.path}: {err}") from err
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        _remove(self._tmp)
+        for d in self._new_dirs:  # deepest first; stops at the first non-empty one
+            try:
+                d.rmdir()
+            except OSError:
+                break
+
+    def __enter__(self) -> StemWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None or not self._file.closed:
+            self.abort()
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass

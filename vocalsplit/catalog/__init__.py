@@ -1,0 +1,1 @@
+"""Model manifests: find, validate (schema + sha256), list."""

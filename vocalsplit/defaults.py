@@ -1,0 +1,33 @@
+"""Every user-facing default, in one place (the CLI shows them in --help)."""
+
+from __future__ import annotations
+
+CHUNK_SECONDS: float = 20.0
+"""Audio (at the model's rate) handed to the network per call."""
+
+BLOCK_FRAMES: int = 65536
+"""Samples per channel read from the input file per block."""
+
+MASK: str = "soft"
+MASKS: tuple[str, ...] = ("soft", "binary")
+
+DEVICE: str = "auto"
+
+FORMAT: str = "wav"
+FORMATS: tuple[str, ...] = ("wav", "flac", "mp3")
+
+BIT_DEPTH: str = "auto"
+BIT_DEPTHS: tuple[str, ...] = ("auto", "16", "24", "32", "float")
+
+FILENAME_TEMPLATE: str = "{track}/{stem}.{ext}"
+
+SILENCE_PEAK: float = 1e-7
+"""An input whose absolute peak never exceeds this is treated as all-silent."""
+
+AUDIO_EXTENSIONS: frozenset[str] = frozenset(
+    {
+        ".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff",
+        ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64", ".m4a", ".aac", ".mp4",
+        ".wma", ".webm", ".mka",
+    }
+)

@@ -1,0 +1,1 @@
+"""onnxruntime sessions: provider choice, actual-provider check, chunk inference."""

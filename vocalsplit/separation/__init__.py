@@ -1,0 +1,1 @@
+"""Chunk planner, masks and the streaming separation pipeline."""

@@ -1,0 +1,191 @@
+"""The streaming separation pipeline, independent of files.
+
+file-rate blocks → resample to the model rate → STFT (carried state) → chunk
+planner → ONNX model → masks on the mixture's complex STFT (mixture phase kept)
+→ ISTFT overlap-add → resample back → stems at the file rate.
+
+The residual source (e.g. accompaniment) is the input minus the other estimated
+sources, computed at the file's rate: stems therefore always sum back to the
+input, and everything the model cannot see (the band above its Nyquist frequency
+when the file's rate is higher) goes to the residual source.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from vocalsplit.audio.resample import StreamResampler
+from vocalsplit.audio.stft import StreamingIstft, StreamingStft
+from vocalsplit.catalog.manifest import Manifest
+from vocalsplit.defaults import SILENCE_PEAK
+from vocalsplit.errors import InputAudioError, UsageError
+from vocalsplit.separation.masks import source_masks
+from vocalsplit.separation.planner import ChunkPlanner
+
+
+class SeparationModel(Protocol):
+    manifest: Manifest
+
+    def initial_state(self, batch: int) -> dict[str, np.ndarray]: ...
+
+    def run(
+        self, magnitude: np.ndarray, state: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
+
+
+def chunk_frames(manifest: Manifest, chunk_seconds: float) -> int:
+    """Frames per model call for ``chunk_seconds`` of audio at the model's rate."""
+    if not chunk_seconds > 0:
+        raise UsageError(f"--chunk-seconds must be positive, got {chunk_seconds}")
+    return max(1, round(chunk_seconds * manifest.sample_rate / manifest.stft.hop))
+
+
+def check_stems(manifest: Manifest, stems: list[str]) -> list[str]:
+    """Validate requested stem names against the model's sources (order kept, no repeats)."""
+    unknown = [s for s in stems if s not in manifest.sources]
+    if unknown or not stems:
+        raise UsageError(
+            f"unknown stem {', '.join(unknown) or '(none)'} for model {manifest.name!r}; "
+            f"allowed: {', '.join(manifest.sources)}"
+        )
+    return list(dict.fromkeys(stems))
+
+
+class SeparationStream:
+    """Push ``(channels, n)`` float32 blocks at ``sample_rate``; get stems back in step.
+
+    Every call returns a dict stem → ``(channels, m)`` with the same ``m`` for all
+    stems; concatenated over :meth:`push` and :meth:`finish` calls, each stem has
+    exactly as many samples as were pushed. Memory is bounded by the block size and
+    the chunk length, never by the stream's length.
+    """
+
+    def __init__(
+        self, model: SeparationModel, sample_rate: int, channels: int, mask: str,
+        chunk: int, stems: list[str],
+    ) -> None:
+        m = model.manifest
+        self._m, self._mask, self._channels = m, mask, channels
+        self.stems = check_stems(m, stems)
+        source_masks(np.zeros((1, len(m.sources), 1, 1), np.float32), "soft", mask)  # validates mask
+        need_residual = m.residual_source in self.stems
+        self._computed = [
+            s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)
+        ]
+        self._down = StreamResampler(sample_rate, m.sample_rate, channels)
+        self._stft = StreamingStft(m.stft, channels)
+        self._planner = ChunkPlanner(model, channels, m.stft.bins, m.context_left, m.context_right, chunk)
+        self._istft = {s: StreamingIstft(m.stft, channels) for s in self._computed}
+        self._up = {s: StreamResampler(m.sample_rate, sample_rate, channels) for s in self._computed}
+        self._model_emitted = dict.fromkeys(self._computed, 0)
+        self._spec = np.zeros((channels, m.stft.bins, 0), np.complex64)
+        self._stem_fifo = {s: np.zeros((channels, 0), np.float32) for s in self._computed}
+        self._x_fifo = np.zeros((channels, 0), np.float32)
+        self._rate = sample_rate
+        self._samples_in = 0
+        self._samples_out = 0
+        self._model_samples = 0
+        self._peak = 0.0
+
+    def push(self, block: np.ndarray) -> dict[str, np.ndarray]:
+        if block.ndim != 2 or block.shape[0] != self._channels:
+            raise ValueError(f"expected a block of shape ({self._channels}, n), got {block.shape}")
+        block = block.astype(np.float32, copy=False)
+        if not np.all(np.isfinite(block)):
+            at = self._samples_in / self._rate
+            raise InputAudioError(f"audio contains NaN or infinite samples (near {at:.2f} s)")
+        if block.shape[1]:
+            self._peak = max(self._peak, float(np.max(np.abs(block))))
+        self._samples_in += block.shape[1]
+        self._x_fifo = np.concatenate([self._x_fifo, block], axis=1)
+        self._analyse(self._down.push(block), limit=None)
+        return self._drain(final=False)
+
+    def finish(self) -> dict[str, np.ndarray]:
+        if self._samples_in == 0:
+            raise InputAudioError("audio is empty (0 samples)")
+        if self._peak <= SILENCE_PEAK:
+            raise InputAudioError("audio is all silent: there is nothing to separate")
+        self._analyse(self._down.flush(), limit=None)
+        spec_tail = self._stft.flush()
+        self._spec = np.concatenate([self._spec, spec_tail], axis=2)
+        for out in self._planner.push(np.abs(spec_tail).transpose(0, 2, 1)) + self._planner.flush():
+            self._apply(out, limit=self._model_samples)
+        for s in self._computed:
+            tail = self._istft[s].finish(self._model_samples)
+            self._emit(s, self._cap(s, tail, self._model_samples), last=True)
+        return self._drain(final=True)
+
+    def _analyse(self, x_model: np.ndarray, limit: int | None) -> None:
+        self._model_samples += x_model.shape[1]
+        spec = self._stft.push(x_model)
+        self._spec = np.concatenate([self._spec, spec], axis=2)
+        for out in self._planner.push(np.abs(spec).transpose(0, 2, 1)):
+            self._apply(out, limit)
+
+    def _apply(self, raw: np.ndarray, limit: int | None) -> None:
+        masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
+        k = masks.shape[2]
+        frames, self._spec = self._spec[:, :, :k], self._spec[:, :, k:]
+        for s in self._computed:
+            i = self._m.sources.index(s)
+            y = self._istft[s].push(frames * masks[:, i].transpose(0, 2, 1))
+            self._emit(s, self._cap(s, y, limit), last=False)
+
+    def _cap(self, s: str, y: np.ndarray, limit: int | None) -> np.ndarray:
+        if limit is not None:
+            y = y[:, : max(0, limit - self._model_emitted[s])]
+        self._model_emitted[s] += y.shape[1]
+        return y
+
+    def _emit(self, s: str, y_model: np.ndarray, last: bool) -> None:
+        y = self._up[s].push(y_model, last=last)
+        self._stem_fifo[s] = np.concatenate([self._stem_fifo[s], y], axis=1)
+
+    def _drain(self, final: bool) -> dict[str, np.ndarray]:
+        if final:
+            n = self._samples_in - self._samples_out
+            for s in self._computed:
+                fifo = self._stem_fifo[s]
+                if fifo.shape[1] < n:  # resampler rounding at the very end
+                    pad = np.zeros((self._channels, n - fifo.shape[1]), np.float32)
+                    self._stem_fifo[s] = np.concatenate([fifo, pad], axis=1)
+        else:
+            n = min([self._x_fifo.shape[1], *(f.shape[1] for f in self._stem_fifo.values())])
+        parts = {}
+        for s in self._computed:
+            parts[s], self._stem_fifo[s] = self._stem_fifo[s][:, :n], self._stem_fifo[s][:, n:]
+        x, self._x_fifo = self._x_fifo[:, :n], self._x_fifo[:, n:]
+        self._samples_out += n
+        out = {}
+        for s in self.stems:
+            if s == self._m.residual_source:
+                rest = x.copy()
+                for c in self._computed:
+                    rest -= parts[c]
+                out[s] = rest
+            else:
+                out[s] = parts[s]
+        return out
+
+
+def separate_array(
+    model: SeparationModel, audio: np.ndarray, sample_rate: int, mask: str = "soft",
+    chunk: int = 1024, stems: list[str] | None = None, block: int = 65536,
+) -> dict[str, np.ndarray]:
+    """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape."""
+    mono = audio.ndim == 1
+    x = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    if x.ndim != 2:
+        raise UsageError(f"audio must be (channels, samples) or (samples,), got shape {audio.shape}")
+    stream = SeparationStream(model, sample_rate, x.shape[0], mask, chunk, stems or list(model.manifest.sources))
+    pieces: dict[str, list[np.ndarray]] = {s: [] for s in stream.stems}
+    for start in range(0, x.shape[1], block):
+        for s, y in stream.push(x[:, start : start + block]).items():
+            pieces[s].append(y)
+    for s, y in stream.finish().items():
+        pieces[s].append(y)
+    result = {s: np.concatenate(p, axis=1) for s, p in pieces.items()}
+    return {s: y[0] for s, y in result.items()} if mono else result

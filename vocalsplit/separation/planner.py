@@ -1,0 +1,57 @@
+"""Chunk planner: feeds the model fixed-size chunks of frames with context and state."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+
+class MaskModel(Protocol):
+    def initial_state(self, batch: int) -> dict[str, np.ndarray]: ...
+
+    def run(
+        self, magnitude: np.ndarray, state: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
+
+
+class ChunkPlanner:
+    """Turns a stream of magnitude frames into a stream of model outputs.
+
+    Each model call sees ``left + chunk + right`` frames and returns outputs for the
+    ``chunk`` centre frames; the stream starts with ``left`` and ends with ``right``
+    zero frames. Recurrent state passes from one call to the next, so the outputs
+    equal those of one call on the whole signal, whatever the chunk size.
+    """
+
+    def __init__(self, model: MaskModel, batch: int, bins: int, left: int, right: int, chunk: int) -> None:
+        if chunk < 1:
+            raise ValueError("chunk must be at least one frame")
+        self._model, self._left, self._right, self._chunk = model, left, right, chunk
+        self._state = model.initial_state(batch)
+        self._buf = np.zeros((batch, left, bins), dtype=np.float32)
+
+    def push(self, magnitude: np.ndarray) -> list[np.ndarray]:
+        """Add frames ``(batch, k, bins)``; return zero or more outputs ``(batch, S, n, bins)``."""
+        self._buf = np.concatenate([self._buf, magnitude.astype(np.float32, copy=False)], axis=1)
+        outs = []
+        span = self._left + self._chunk + self._right
+        while self._buf.shape[1] >= span:
+            outs.append(self._call(self._buf[:, :span]))
+            self._buf = self._buf[:, self._chunk :]
+        return outs
+
+    def flush(self) -> list[np.ndarray]:
+        """Pad the right context with zeros and return outputs for every frame left."""
+        b, _, f = self._buf.shape
+        self._buf = np.concatenate([self._buf, np.zeros((b, self._right, f), np.float32)], axis=1)
+        outs = []
+        while self._buf.shape[1] > self._left + self._right:
+            n = min(self._chunk, self._buf.shape[1] - self._left - self._right)
+            outs.append(self._call(self._buf[:, : self._left + n + self._right]))
+            self._buf = self._buf[:, n:]
+        return outs
+
+    def _call(self, frames: np.ndarray) -> np.ndarray:
+        out, self._state = self._model.run(frames, self._state)
+        return out
