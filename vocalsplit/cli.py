@@ -263,6 +263,150 @@ def doctor(models_dir: ModelsDirOpt = None) -> None:
     out.print("all checks passed")
 
 
+@app.command()
+def train(
+    dataset: Annotated[list[str], typer.Option("--dataset", help="mir1k or stems; repeat to combine (pair each with --data-dir).")],
+    data_dir: Annotated[
+        Optional[list[Path]], typer.Option("--data-dir", help="Data folder per --dataset (default: $VOCALSPLIT_DATA).")
+    ] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Model path without extension, e.g. models/my-drnn.")] = Path("models/drnn-custom"),
+    run_dir: Annotated[Optional[Path], typer.Option("--run-dir", help="Checkpoints and logs. [default: runs/<name>]", show_default=False)] = None,
+    mir1k_clips: Annotated[str, typer.Option("--mir1k-clips", help="train (protocol's 175 clips) or all (1000).")] = "train",
+    arch: Annotated[str, typer.Option("--arch", help="Network architecture.")] = "drnn",
+    context: Annotated[int, typer.Option("--context", help="Context frames (1, 3, 5).")] = 3,
+    layers: Annotated[int, typer.Option("--layers", help="Hidden layers (1-3).")] = 3,
+    hidden: Annotated[int, typer.Option("--hidden", help="Units per hidden layer.")] = 1000,
+    recurrent_layer: Annotated[int, typer.Option("--recurrent-layer", help="Layer with recurrence; 0 = all (stacked RNN).")] = 2,
+    cell: Annotated[str, typer.Option("--cell", help="relu (as in the paper), gru or lstm.")] = "relu",
+    loss: Annotated[str, typer.Option("--loss", help="mse or kl (generalized KL).")] = "mse",
+    gamma: Annotated[float, typer.Option("--gamma", help="Discriminative weight γ (paper's best: 0.05).")] = 0.05,
+    lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
+    batch: Annotated[int, typer.Option("--batch", help="Sequences per batch.")] = 32,
+    frames: Annotated[int, typer.Option("--frames", help="Frames per training sequence.")] = 64,
+    steps: Annotated[int, typer.Option("--steps", help="Maximum training steps.")] = 20000,
+    minutes: Annotated[Optional[float], typer.Option("--minutes", help="Stop after this many minutes of training.")] = None,
+    val_every: Annotated[int, typer.Option("--val-every", help="Validate and checkpoint every N steps.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    default: Annotated[bool, typer.Option("--default", help="Mark the exported model as the default model.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the run folder's last checkpoint.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
+) -> None:
+    """Train a model, keep the best by validation loss, export ONNX + manifest."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    try:
+        from vocalsplit.training import require_torch
+
+        require_torch()
+        from vocalsplit.training.nets import DrnnConfig
+        from vocalsplit.training.trainer import DataSpec, TrainConfig
+        from vocalsplit.training.trainer import train as run_training
+
+        dirs = list(data_dir or [])
+        if dirs and len(dirs) != len(dataset):
+            raise UsageError(f"give one --data-dir per --dataset ({len(dataset)} datasets, {len(dirs)} folders)")
+        specs = [DataSpec(d, dirs[i] if dirs else None, mir1k_clips) for i, d in enumerate(dataset)]
+        config = TrainConfig(
+            data=specs, out=out_path, run_dir=run_dir or Path("runs") / out_path.name, arch=arch,
+            net=DrnnConfig(context=context, layers=layers, hidden=hidden, recurrent_layer=recurrent_layer, cell=cell),
+            loss=loss, gamma=gamma, lr=lr, batch=batch, frames=frames, steps=steps, minutes=minutes,
+            val_every=val_every, seed=seed, default=default, resume=resume,
+        )
+        columns = (TextColumn("training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+                   TextColumn("loss {task.fields[loss]} val {task.fields[val]}"), TimeElapsedColumn())
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task("train", total=steps, loss="-", val="-")
+
+            def on_step(step: int, total: int, loss_value: float, val_loss: float | None) -> None:
+                progress.update(task, completed=step, loss=f"{loss_value:.4f}",
+                                val="-" if val_loss is None else f"{val_loss:.4f}")
+
+            result = run_training(config, on_step)
+    except KeyboardInterrupt:
+        err.print("interrupted: last checkpoint saved; continue with --resume")
+        raise typer.Exit(130) from None
+    except VocalsplitError as error:
+        raise fail(error, verbose) from None
+    out_msg = (f"trained {result.steps} steps in {result.minutes:.1f} min ({result.parameters:,} parameters); "
+               f"best validation loss {result.best_val:.4f}; wrote {result.manifest} and {result.manifest.with_suffix('.onnx')}")
+    out.print(out_msg, highlight=False)
+
+
+@app.command("eval")
+def evaluate_command(
+    dataset: Annotated[str, typer.Option("--dataset", help="mir1k (825 test clips) or stems (a folder of tracks).")] = "mir1k",
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder (default: $VOCALSPLIT_DATA).")] = None,
+    model: ModelOpt = None,
+    models_dir: ModelsDirOpt = None,
+    device: DeviceOpt = defaults.DEVICE,
+    masks: Annotated[str, typer.Option("--masks", help="Comma-separated masks to score: soft, binary.")] = "soft,binary",
+    backend: Annotated[str, typer.Option("--backend", help="BSS Eval implementation: fast (fast_bss_eval) or mir_eval.")] = "fast",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Score only the first N clips (quick checks).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Processes computing metrics.")] = 2,
+    clip_timeout: Annotated[float, typer.Option("--clip-timeout-s", help="Give up on one clip's metrics after this long.")] = 120.0,
+    max_track_seconds: Annotated[Optional[float], typer.Option("--max-track-seconds", help="stems: score only the first N s of each track.")] = None,
+    results: Annotated[Path, typer.Option("--results", help="Folder for per_clip.csv and summary.json.")] = Path("eval-results"),
+    update_manifest: Annotated[bool, typer.Option("--update-manifest", help="Record the MIR-1K figures in the model's manifest.")] = False,
+    chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
+) -> None:
+    """Score a model: GNSDR/GSIR/GSAR on MIR-1K, or SDR/SIR/SAR on a stems folder."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    try:
+        from vocalsplit.training import require_torch
+
+        require_torch()
+        from vocalsplit.api import Separator
+        from vocalsplit.training.evaluate import EvalRequest, evaluate, write_results
+
+        chosen = tuple(m.strip() for m in masks.split(",") if m.strip())
+        bad = [m for m in chosen if m not in defaults.MASKS]
+        if bad or not chosen:
+            raise UsageError(f"--masks {masks!r}; allowed: soft, binary")
+        sep = Separator(model, device=device, chunk_seconds=chunk_seconds, models_dir=models_dir)
+        req = EvalRequest(dataset, data_dir, chosen, backend, limit, workers, clip_timeout, max_track_seconds)
+        columns = (TextColumn(f"eval {sep.manifest.name}"), BarColumn(), TextColumn("{task.completed}/{task.total} clips"), TimeElapsedColumn())
+        with Progress(*columns, console=err) as progress:
+            task = progress.add_task("eval", total=None)
+
+            def on_clip(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = evaluate(sep.session, req, sep.chunk_frames, on_clip)
+        csv_path, json_path = write_results(result, results)
+        if update_manifest:
+            _record_quality(sep.manifest.path, result, dataset)
+    except VocalsplitError as error:
+        raise fail(error, verbose) from None
+    table = Table(title=f"{sep.manifest.name} on {dataset} ({result['clips']} clips, {result['seconds']:.0f} s)")
+    for column in ("mask", "GNSDR", "GSIR", "GSAR", "acc GNSDR", "acc GSIR", "acc GSAR", "clips"):
+        table.add_column(column)
+    for mask, s in result["summary"].items():
+        table.add_row(mask, *(f"{s[k]:.2f}" for k in ("GNSDR", "GSIR", "GSAR", "acc_GNSDR", "acc_GSIR", "acc_GSAR")), str(s["clips"]))
+    out.print(table)
+    out.print(f"per-clip: {csv_path}  summary: {json_path}")
+    for f in result["failures"]:
+        err.print(f"[bold red]error:[/] {f['clip']}: {f['error']}", highlight=False)
+    if result["failures"]:
+        raise typer.Exit(INPUT_FAILED)
+
+
+def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: str) -> None:
+    """Store measured figures in the manifest (the ONNX file and its sha256 are untouched)."""
+    from vocalsplit.catalog.manifest import write_manifest
+
+    data = json.loads(manifest_path.read_text())
+    key = "mir1k_test" if dataset == "mir1k" else f"{dataset}"
+    data.setdefault("quality", {})[key] = {
+        **{m: {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()} for m, s in result["summary"].items()},
+        "clips": result["clips"], "backend": result["backend"],
+        "command": "vocalsplit " + " ".join(sys.argv[1:]),
+    }
+    write_manifest(manifest_path, data)
+
+
 def route(args: list[str]) -> list[str]:
     """``vocalsplit FILE...`` means ``vocalsplit separate FILE...``."""
     if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version"):

@@ -1,0 +1,40 @@
+"""Helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+
+def write_song(path: Path, seconds: float, rate: int = 44100, channels: int = 2, block_s: float = 10.0) -> Path:
+    """A tone-plus-noise 'song' written block by block (the generator never holds it all)."""
+    rng = np.random.default_rng(0)
+    total = int(seconds * rate)
+    with sf.SoundFile(str(path), "w", samplerate=rate, channels=channels, subtype="PCM_16") as f:
+        for start in range(0, total, int(block_s * rate)):
+            n = min(int(block_s * rate), total - start)
+            t = (start + np.arange(n)) / rate
+            voice = 0.3 * np.sin(2 * np.pi * (440 * t + 3 * np.sin(2 * np.pi * 5 * t)))
+            block = voice[:, None] + 0.1 * rng.standard_normal((n, channels))
+            f.write(np.clip(block, -1, 1).astype(np.float32))
+    return path
+
+
+def benchmark_model(folder: Path) -> Path:
+    """A random-weight DRNN of the shipped size (needs torch), else the tiny test model."""
+    try:
+        from vocalsplit.training.export import export_model
+        from vocalsplit.training.nets import Drnn, DrnnConfig
+        from vocalsplit.audio.stft import StftParams
+
+        net = Drnn(DrnnConfig(bins=513, context=3, layers=3, hidden=384, recurrent_layer=0, cell="gru"))
+        return export_model(net, folder / "bench-drnn", StftParams(1024, 512), 16000, {}, {})
+    except ImportError:
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from model_factory import recurrent_model
+
+        return recurrent_model(folder, name="bench-tiny", n_fft=1024, hop=512)

@@ -1,0 +1,51 @@
+"""Peak memory of `vocalsplit` for a 1-minute and a 30-minute input (one subprocess each)."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import benchmark_model, write_song  # noqa: E402
+
+
+def peak_rss_mb(cmd: list[str]) -> tuple[float, float, int]:
+    """Run ``cmd`` in a child that only runs it, return (peak RSS MB, wall s, exit code)."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter(); rc = subprocess.call(sys.argv[1:])\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, time.perf_counter() - t, rc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True)
+    mb, wall, rc = out.stdout.split()[-3:]
+    return float(mb), float(wall), int(rc)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", help="model name or path (default: random-weight DRNN of the shipped size)")
+    ap.add_argument("--minutes", type=float, nargs="+", default=[1.0, 30.0])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        model = args.model or str(benchmark_model(d / "models"))
+        print(f"model: {model}")
+        for minutes in args.minutes:
+            song = write_song(d / f"song-{minutes:g}min.wav", minutes * 60)
+            cmd = [sys.executable, "-m", "vocalsplit", str(song), "-o", str(d / "out"), "--model", model,
+                   "--overwrite", "-q"]
+            t = time.perf_counter()
+            mb, wall, rc = peak_rss_mb(cmd)
+            print(f"{minutes:5g} min stereo 44.1 kHz: peak RSS {mb:7.1f} MB, wall {wall:6.1f} s, "
+                  f"{minutes * 60 / wall:6.1f}x real time, exit {rc}")
+            song.unlink()
+            del t
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Real-time factor of the separation pipeline: in memory and file to file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import benchmark_model, write_song  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", help="model name or path (default: random-weight DRNN of the shipped size)")
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    from vocalsplit.api import Separator
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        model = args.model or str(benchmark_model(d / "models"))
+        sep = Separator(model, device=args.device)
+        song = write_song(d / "song.wav", args.seconds)
+        audio, rate = sf.read(str(song), dtype="float32", always_2d=True)
+        print(f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
+              f"{args.seconds:g} s stereo 44.1 kHz")
+        sep.separate_array(audio.T[:, : rate], rate)  # warm-up
+        t = time.perf_counter()
+        stems = sep.separate_array(audio.T, rate)
+        mem = time.perf_counter() - t
+        assert np.all(np.isfinite(stems["vocals"]))
+        t = time.perf_counter()
+        sep.separate_file(song, d / "out")
+        files = time.perf_counter() - t
+        print(f"in memory   : {mem:6.2f} s  = {args.seconds / mem:7.1f}x real time (RTF {mem / args.seconds:.4f})")
+        print(f"file to file: {files:6.2f} s  = {args.seconds / files:7.1f}x real time (RTF {files / args.seconds:.4f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import SHARED, tone_mix, write_audio
+
+pytest.importorskip("torch")
+
+from vocalsplit.audio.stft import StftParams, stft  # noqa: E402
+from vocalsplit.errors import DatasetError  # noqa: E402
+from vocalsplit.training.batches import Augment, sample_batch  # noqa: E402
+from vocalsplit.training.datasets import (  # noqa: E402
+    load_mir1k_clip,
+    load_stems_track,
+    mir1k_singer,
+    mir1k_split,
+    spectral_set,
+    stems_tracks,
+    validation_split,
+)
+
+MIR1K_CLIPS = SHARED / "testclips" / "mir1k"
+
+
+def make_stems(root: Path) -> Path:
+    """Three tracks: stereo 44.1 kHz, mono 22.05 kHz, and one with drums + bass instead of accompaniment."""
+    v = tone_mix(1.0, 44100)
+    write_audio(root / "t1" / "vocals.wav", 0.5 * v, 44100)
+    write_audio(root / "t1" / "accompaniment.flac", 0.5 * tone_mix(1.0, 44100, seed=3), 44100)
+    write_audio(root / "t2" / "vocals.wav", tone_mix(1.5, 22050, 1), 22050)
+    write_audio(root / "t2" / "accompaniment.wav", tone_mix(1.5, 22050, 1, seed=4), 22050)
+    write_audio(root / "t3" / "vocals.flac", tone_mix(1.2, 32000), 32000)
+    write_audio(root / "t3" / "drums.wav", 0.3 * tone_mix(1.2, 32000, seed=5), 32000)
+    write_audio(root / "t3" / "bass.wav", 0.3 * tone_mix(1.2, 32000, seed=6), 32000)
+    return root
+
+
+@pytest.mark.skipif(not MIR1K_CLIPS.is_dir(), reason="../shared/data/testclips absent")
+def test_mir1k_split_on_real_clips() -> None:
+    split = mir1k_split(MIR1K_CLIPS)
+    train_singers = {mir1k_singer(p) for p in split["train"]}
+    test_singers = {mir1k_singer(p) for p in split["test"]}
+    assert train_singers == {"abjones", "amy"}
+    assert test_singers == {"ani", "bobon", "heycat", "yifen"}
+    assert len(split["train"]) + len(split["test"]) == 8
+    clip = load_mir1k_clip(split["test"][0], 16000)
+    assert clip.voice.shape[0] == 1 and clip.rate == 16000
+    # MIR-1K's channels are at equal energy (0 dB mixture)
+    ratio = 10 * np.log10(np.sum(clip.voice**2) / np.sum(clip.accompaniment**2))
+    assert abs(ratio) < 3.0
+
+
+def test_mir1k_split_sizes_on_synthetic_layout(tmp_path: Path) -> None:
+    wav = tmp_path / "MIR-1K" / "Wavfile"
+    names = [f"abjones_1_{i:02d}" for i in range(3)] + [f"amy_2_{i:02d}" for i in range(4)] + \
+            [f"Ani_1_{i:02d}" for i in range(5)] + ["bobon_3_01"]
+    for n in names:
+        write_audio(wav / f"{n}.wav", tone_mix(0.2, 16000), 16000, "PCM_16")
+    split = mir1k_split(tmp_path / "MIR-1K")
+    assert (len(split["train"]), len(split["test"])) == (7, 6)
+    train, val = validation_split(split["train"], 0.3, seed=0)
+    assert len(val) == 2 and not set(train) & set(val) and set(train) | set(val) == set(split["train"])
+    assert not set(val) & set(split["test"])
+
+
+def test_bad_data_dirs(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no MIR-1K clips found"):
+        mir1k_split(tmp_path)
+    with pytest.raises(DatasetError, match="no track folder with a vocals"):
+        stems_tracks(tmp_path)
+    write_audio(tmp_path / "t" / "vocals.wav", tone_mix(0.2, 16000), 16000)
+    with pytest.raises(DatasetError, match="no accompaniment"):
+        load_stems_track(tmp_path / "t", 16000)
+
+
+def test_stems_layout_with_odd_rates_mono_and_summed_stems(tmp_path: Path) -> None:
+    root = make_stems(tmp_path / "stems")
+    tracks = stems_tracks(root)
+    assert [t.name for t in tracks] == ["t1", "t2", "t3"]
+    clips = [load_stems_track(t, 16000) for t in tracks]
+    assert [c.voice.shape[0] for c in clips] == [2, 1, 2]
+    assert clips[1].voice.shape[1] == pytest.approx(1.5 * 16000, abs=2)
+    assert np.std(clips[2].accompaniment) > 0.1  # drums + bass summed
+
+
+def test_augmented_batches_keep_voice_plus_music_equal_to_mixture(tmp_path: Path) -> None:
+    params = StftParams(1024, 512)
+    clips = [load_stems_track(t, 16000) for t in stems_tracks(make_stems(tmp_path / "s"))]
+    data = spectral_set(clips, params)
+    assert data.frames == sum(stft(c.voice, params).shape[2] * c.voice.shape[0] for c in clips)
+    b = sample_batch(data, np.random.default_rng(0), 8, 16, 1, 1, Augment(remix=0.5, shift_frames=8, gain_db=6))
+    assert b.mixture.shape == (8, 18, 513) and b.voice.shape == (8, 16, 513)
+    assert np.allclose(np.abs(b.voice_c + b.accompaniment_c), b.mixture, atol=1e-5)
+    assert np.allclose(np.abs(b.voice_c[:, 1:-1]), b.voice, atol=1e-6)

@@ -1,0 +1,110 @@
+"""train → export → parity → separate through the CLI, on synthetic stems."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import SHARED, tone_mix, write_audio
+from test_training_data import make_stems
+
+torch = pytest.importorskip("torch")
+
+from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
+from vocalsplit.errors import TrainingError  # noqa: E402
+from vocalsplit.training import trainer as trainer_module  # noqa: E402
+from vocalsplit.training.export import parity  # noqa: E402
+from vocalsplit.training.nets import Drnn, DrnnConfig  # noqa: E402
+from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E402
+
+
+def _config(tmp_path: Path, **kw) -> TrainConfig:  # type: ignore[no-untyped-def]
+    data = make_stems(tmp_path / "stems")
+    base = dict(
+        data=[DataSpec("stems", data)], out=tmp_path / "models" / "drnn-test", run_dir=tmp_path / "run",
+        net=DrnnConfig(hidden=24, layers=2, recurrent_layer=1, cell="gru", context=3),
+        batch=4, frames=16, steps=6, val_every=3, n_fft=256, hop=64, val_fraction=0.34,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    result = train(_config(tmp_path))
+    manifest = load_manifest(result.manifest)
+    manifest.verify()
+    assert manifest.architecture == "drnn" and manifest.stft.n_fft == 256
+    assert manifest.context_left == manifest.context_right == 1
+    assert [s.input for s in manifest.states] == ["h_in"] and manifest.states[0].shape == (1, 24)
+    raw = json.loads(result.manifest.read_text())
+    assert raw["parity"]["random_max_abs"] < 1e-4 and raw["parity"]["real_clip_max_abs"] < 1e-4
+    assert raw["training"]["steps"] == 6 and raw["training"]["data"][0]["validation_tracks"]
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6]
+
+    song = write_audio(tmp_path / "song.wav", tone_mix(1.5, 44100), 44100, "PCM_16")
+    code, stdout, stderr = cli(song, "-o", tmp_path / "out", "--model", result.manifest, "-q")
+    assert code == 0, stderr
+    v, _ = sf.read(str(tmp_path / "out/song/vocals.wav"))
+    assert v.shape == (int(1.5 * 44100), 2) and np.std(v) > 1e-3
+
+    # resume continues from the saved step
+    resumed = train(_config(tmp_path, steps=9, resume=True))
+    assert resumed.steps == 9
+
+
+def test_parity_on_lstm_export(tmp_path: Path) -> None:
+    from vocalsplit.training.export import export_onnx
+
+    net = Drnn(DrnnConfig(bins=129, hidden=16, layers=3, recurrent_layer=0, cell="lstm", context=5))
+    export_onnx(net, tmp_path / "m.onnx")
+    mag = np.abs(np.random.default_rng(0).normal(0, 1, (2, 30, 129))).astype(np.float32)
+    assert parity(net, tmp_path / "m.onnx", mag) < 1e-4
+
+
+def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = trainer_module.discriminative_loss
+    calls = {"n": 0}
+
+    def flaky(masks, *args, **kw):  # type: ignore[no-untyped-def]
+        if masks.requires_grad:
+            calls["n"] += 1
+            if calls["n"] == 5:
+                return real(masks, *args, **kw) * float("nan")
+        return real(masks, *args, **kw)
+
+    monkeypatch.setattr(trainer_module, "discriminative_loss", flaky)
+    with pytest.raises(TrainingError, match="loss became nan at step 5"):
+        train(_config(tmp_path, steps=10))
+    checkpoint = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    assert checkpoint["step"] == 3
+    assert all(torch.isfinite(p).all() for p in checkpoint["net"].values() if p.is_floating_point())
+
+
+def test_train_cli_usage_errors(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path / "nope")
+    assert code == 2 and "does not exist" in stderr
+    code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path)
+    assert code == 2 and "no MIR-1K clips found" in stderr
+    code, _, stderr = cli("train", "--dataset", "stems", "--data-dir", tmp_path, "--arch", "transformer")
+    assert code == 2 and "unknown architecture 'transformer'" in stderr
+    code, _, stderr = cli("train", "--dataset", "musdb", "--data-dir", tmp_path)
+    assert code == 2 and "--dataset 'musdb'" in stderr
+
+
+@pytest.mark.skipif(not (SHARED / "testclips" / "mir1k").is_dir(), reason="../shared/data/testclips absent")
+def test_fast_metrics_agree_with_mir_eval_on_a_real_clip() -> None:
+    from vocalsplit.training.datasets import load_mir1k_clip
+    from vocalsplit.training.metrics import bss_eval
+
+    clip = load_mir1k_clip(SHARED / "testclips" / "mir1k" / "Ani_1_01.flac", 16000)
+    v, a = clip.voice[0], clip.accompaniment[0]
+    rng = np.random.default_rng(0)
+    noise = 0.02 * rng.standard_normal((2, v.size))
+    est = np.stack([0.8 * v + 0.2 * a, 0.3 * v + 0.7 * a]) + noise
+    ref = np.stack([v, a])
+    fast = bss_eval(ref, est, "fast")
+    slow = bss_eval(ref, est, "mir_eval")
+    for f, s in zip(fast, slow, strict=True):
+        assert np.allclose(f, s, atol=0.05)

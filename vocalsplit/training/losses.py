@@ -1,0 +1,38 @@
+"""Losses after the joint mask layer, with Huang et al.'s discriminative term.
+
+For estimates ``ŷ1 = m1 ⊙ x``, ``ŷ2 = m2 ⊙ x`` and targets ``y1`` (voice), ``y2``
+(accompaniment): ``D(ŷ1, y1) - γ D(ŷ1, y2) + D(ŷ2, y2) - γ D(ŷ2, y1)``, where D
+is the squared error or the generalized KL divergence, averaged over elements.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from vocalsplit.errors import UsageError
+
+LOSSES = ("mse", "kl")
+
+
+def mse(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return ((estimate - target) ** 2).mean()
+
+
+def generalized_kl(estimate: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Mean of ``y log(y / ŷ) - y + ŷ`` (zero iff ŷ == y)."""
+    return (target * (torch.log(target + eps) - torch.log(estimate + eps)) - target + estimate).mean()
+
+
+def discriminative_loss(
+    masks: torch.Tensor, mixture: torch.Tensor, voice: torch.Tensor, accompaniment: torch.Tensor,
+    kind: str = "mse", gamma: float = 0.05,
+) -> torch.Tensor:
+    """``masks`` ``(B, 2, T, F)``; ``mixture``/``voice``/``accompaniment`` magnitudes ``(B, T, F)``."""
+    if kind not in LOSSES:
+        raise UsageError(f"unknown loss {kind!r}; allowed: {', '.join(LOSSES)}")
+    d = mse if kind == "mse" else generalized_kl
+    est_v, est_a = masks[:, 0] * mixture, masks[:, 1] * mixture
+    loss = d(est_v, voice) + d(est_a, accompaniment)
+    if gamma:
+        loss = loss - gamma * (d(est_v, accompaniment) + d(est_a, voice))
+    return loss

@@ -1,0 +1,135 @@
+"""The deep recurrent network of Huang et al. (ISMIR 2014 / TASLP 2015).
+
+A stack of fully connected ReLU layers over a window of context frames, with
+recurrence on one chosen layer (DRNN-k) or on all layers (stacked RNN), two
+output heads (voice, accompaniment) and the joint soft-mask layer
+``m_voice = |y1| / (|y1| + |y2|)`` (plus a small floor δ), so the two estimates always sum to the
+mixture magnitude. Input normalisation (log compression, per-bin mean/std of
+the training data) lives inside the network, so the ONNX file needs no side tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from vocalsplit.errors import UsageError
+
+CELLS = ("relu", "gru", "lstm")
+ARCHITECTURES = ("drnn",)
+
+
+@dataclass(frozen=True)
+class DrnnConfig:
+    bins: int = 513
+    context: int = 3
+    """Frames seen per output frame (1, 3, 5...): the centre plus (context-1)/2 each side."""
+    layers: int = 3
+    hidden: int = 1000
+    recurrent_layer: int = 2
+    """1-based layer with the recurrence; 0 = every layer recurrent (stacked RNN)."""
+    cell: str = "relu"
+    mask_floor: float = 1e-2
+    """δ in ``(|y1| + δ) / (|y1| + |y2| + 2δ)``: keeps the joint mask well conditioned
+    where both heads are near zero (there float32 rounding would decide the mask)."""
+
+    def __post_init__(self) -> None:
+        if self.context < 1 or self.context % 2 == 0:
+            raise UsageError(f"--context {self.context}: must be odd and >= 1 (1, 3, 5...)")
+        if not 1 <= self.layers <= 3:
+            raise UsageError(f"--layers {self.layers}: allowed 1 to 3")
+        if not 0 <= self.recurrent_layer <= self.layers:
+            raise UsageError(f"--recurrent-layer {self.recurrent_layer}: allowed 0 (all) to {self.layers}")
+        if self.cell not in CELLS:
+            raise UsageError(f"--cell {self.cell!r}; allowed: {', '.join(CELLS)}")
+        if self.hidden < 1:
+            raise UsageError("--hidden must be positive")
+
+    @property
+    def half(self) -> int:
+        return (self.context - 1) // 2
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _rnn(cell: str, inp: int, hidden: int, layers: int) -> nn.RNNBase:
+    if cell == "relu":
+        return nn.RNN(inp, hidden, num_layers=layers, nonlinearity="relu", batch_first=True)
+    if cell == "gru":
+        return nn.GRU(inp, hidden, num_layers=layers, batch_first=True)
+    return nn.LSTM(inp, hidden, num_layers=layers, batch_first=True)
+
+
+class Drnn(nn.Module):
+    """``(batch, frames + context - 1, bins)`` magnitudes → masks ``(batch, 2, frames, bins)``."""
+
+    def __init__(self, config: DrnnConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.register_buffer("feat_mean", torch.zeros(c.bins))
+        self.register_buffer("feat_std", torch.ones(c.bins))
+        inp = c.bins * c.context
+        self.stack = nn.ModuleList()
+        if c.recurrent_layer == 0:
+            self.stack.append(_rnn(c.cell, inp, c.hidden, c.layers))
+        else:
+            for i in range(1, c.layers + 1):
+                size_in = inp if i == 1 else c.hidden
+                if i == c.recurrent_layer:
+                    self.stack.append(_rnn(c.cell, size_in, c.hidden, 1))
+                else:
+                    self.stack.append(nn.Sequential(nn.Linear(size_in, c.hidden), nn.ReLU()))
+        self.head = nn.Linear(c.hidden, 2 * c.bins)
+
+    @property
+    def state_layers(self) -> int:
+        return self.config.layers if self.config.recurrent_layer == 0 else 1
+
+    @property
+    def state_names(self) -> list[str]:
+        return ["h", "c"] if self.config.cell == "lstm" else ["h"]
+
+    def initial_state(self, batch: int) -> list[torch.Tensor]:
+        """States ``(batch, state_layers, hidden)``, one per name in :attr:`state_names`."""
+        return [torch.zeros(batch, self.state_layers, self.config.hidden) for _ in self.state_names]
+
+    def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        self.feat_mean.copy_(mean)
+        self.feat_std.copy_(std.clamp_min(1e-3))
+
+    def features(self, magnitude: torch.Tensor) -> torch.Tensor:
+        return (torch.log1p(magnitude) - self.feat_mean) / self.feat_std
+
+    def forward(self, magnitude: torch.Tensor, state: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        c = self.config
+        x = self.features(magnitude)
+        frames = x.shape[1] - (c.context - 1)
+        if c.context > 1:
+            x = torch.cat([x[:, i : i + frames] for i in range(c.context)], dim=-1)
+        new_state = state
+        for layer in self.stack:
+            if isinstance(layer, nn.RNNBase):
+                hx = [s.transpose(0, 1).contiguous() for s in state]
+                x, h = layer(x, (hx[0], hx[1]) if c.cell == "lstm" else hx[0])
+                hs = list(h) if c.cell == "lstm" else [h]
+                new_state = [s.transpose(0, 1) for s in hs]
+            else:
+                x = layer(x)
+        y = self.head(x).reshape(x.shape[0], frames, 2, c.bins).abs()
+        d = c.mask_floor
+        masks = (y + d) / (y.sum(dim=2, keepdim=True) + 2 * d)
+        return masks.permute(0, 2, 1, 3), new_state
+
+
+def build_net(arch: str, config: DrnnConfig) -> Drnn:
+    if arch not in ARCHITECTURES:
+        raise UsageError(f"unknown architecture {arch!r}; allowed: {', '.join(ARCHITECTURES)}")
+    return Drnn(config)
+
+
+def parameter_count(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
