@@ -25,9 +25,9 @@ def write_song(path: Path, seconds: float, rate: int = 44100, channels: int = 2,
 def benchmark_model(folder: Path) -> Path:
     """A random-weight DRNN of the shipped size (needs torch), else the tiny test model."""
     try:
+        from vocalsplit.audio.stft import StftParams
         from vocalsplit.training.export import export_model
         from vocalsplit.training.nets import Drnn, DrnnConfig
-        from vocalsplit.audio.stft import StftParams
 
         net = Drnn(DrnnConfig(bins=513, context=3, layers=3, hidden=384, recurrent_layer=0, cell="gru"))
         return export_model(net, folder / "bench-drnn", StftParams(1024, 512), 16000, {}, {})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,12 +36,24 @@ def main() -> None:
         print(f"model: {model}")
         for minutes in args.minutes:
             song = write_song(d / f"song-{minutes:g}min.wav", minutes * 60)
-            cmd = [sys.executable, "-m", "vocalsplit", str(song), "-o", str(d / "out"), "--model", model,
-                   "--overwrite", "-q"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "vocalsplit",
+                str(song),
+                "-o",
+                str(d / "out"),
+                "--model",
+                model,
+                "--overwrite",
+                "-q",
+            ]
             t = time.perf_counter()
             mb, wall, rc = peak_rss_mb(cmd)
-            print(f"{minutes:5g} min stereo 44.1 kHz: peak RSS {mb:7.1f} MB, wall {wall:6.1f} s, "
-                  f"{minutes * 60 / wall:6.1f}x real time, exit {rc}")
+            print(
+                f"{minutes:5g} min stereo 44.1 kHz: peak RSS {mb:7.1f} MB, wall {wall:6.1f} s, "
+                f"{minutes * 60 / wall:6.1f}x real time, exit {rc}"
+            )
             song.unlink()
             del t
 

@@ -29,9 +29,11 @@ def main() -> None:
         sep = Separator(model, device=args.device)
         song = write_song(d / "song.wav", args.seconds)
         audio, rate = sf.read(str(song), dtype="float32", always_2d=True)
-        print(f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
-              f"{args.seconds:g} s stereo 44.1 kHz")
-        sep.separate_array(audio.T[:, : rate], rate)  # warm-up
+        print(
+            f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
+            f"{args.seconds:g} s stereo 44.1 kHz"
+        )
+        sep.separate_array(audio.T[:, :rate], rate)  # warm-up
         t = time.perf_counter()
         stems = sep.separate_array(audio.T, rate)
         mem = time.perf_counter() - t
@@ -40,7 +42,9 @@ def main() -> None:
         sep.separate_file(song, d / "out")
         files = time.perf_counter() - t
         print(f"in memory   : {mem:6.2f} s  = {args.seconds / mem:7.1f}x real time (RTF {mem / args.seconds:.4f})")
-        print(f"file to file: {files:6.2f} s  = {args.seconds / files:7.1f}x real time (RTF {files / args.seconds:.4f})")
+        print(
+            f"file to file: {files:6.2f} s  = {args.seconds / files:7.1f}x real time (RTF {files / args.seconds:.4f})"
+        )
 
 
 if __name__ == "__main__":

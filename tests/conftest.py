@@ -21,8 +21,12 @@ def tone_mix(seconds: float, rate: int, channels: int = 2, seed: int = 0) -> np.
     t = np.arange(int(seconds * rate)) / rate
     voice = 0.3 * np.sin(2 * np.pi * (440 * t + 3 * np.sin(2 * np.pi * 5 * t)))
     chirp = 0.2 * np.sin(2 * np.pi * (80 * t + 40 * t**2))
-    out = np.stack([voice * (0.5 + 0.5 * c / max(channels, 1)) + chirp + 0.05 * rng.standard_normal(t.size)
-                    for c in range(channels)])
+    out = np.stack(
+        [
+            voice * (0.5 + 0.5 * c / max(channels, 1)) + chirp + 0.05 * rng.standard_normal(t.size)
+            for c in range(channels)
+        ]
+    )
     return out.astype(np.float32)
 
 

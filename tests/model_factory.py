@@ -31,8 +31,12 @@ def _save(model: onnx.ModelProto, folder: Path, name: str, manifest: dict) -> Pa
     onnx_path = folder / f"{name}.onnx"
     onnx.save(model, str(onnx_path))
     manifest = {
-        "schema_version": 1, "name": name, "file": onnx_path.name, "sha256": file_sha256(onnx_path),
-        "description": "tiny random test model", **manifest,
+        "schema_version": 1,
+        "name": name,
+        "file": onnx_path.name,
+        "sha256": file_sha256(onnx_path),
+        "description": "tiny random test model",
+        **manifest,
     }
     path = folder / f"{name}.json"
     path.write_text(json.dumps(manifest, indent=2))
@@ -40,8 +44,14 @@ def _save(model: onnx.ModelProto, folder: Path, name: str, manifest: dict) -> Pa
 
 
 def recurrent_model(
-    folder: Path, name: str = "tiny-rnn", sample_rate: int = 16000, n_fft: int = 512, hop: int = 128,
-    hidden: int = 8, seed: int = 0, default: bool = False,
+    folder: Path,
+    name: str = "tiny-rnn",
+    sample_rate: int = 16000,
+    n_fft: int = 512,
+    hop: int = 128,
+    hidden: int = 8,
+    seed: int = 0,
+    default: bool = False,
 ) -> Path:
     """ReLU-free tanh RNN over log magnitudes with a joint soft mask for two sources."""
     rng = np.random.default_rng(seed)
@@ -64,9 +74,12 @@ def recurrent_model(
         helper.make_node("Transpose", ["m"], ["masks"], perm=[1, 2, 0, 3]),
     ]
     inits = [
-        _init("one", np.array(1.0)), _init("eps", np.array(1e-8)),
-        _init("W", rng.normal(0, 0.1, (1, hidden, f))), _init("R", rng.normal(0, 0.3, (1, hidden, hidden))),
-        _init("B", np.zeros((1, 2 * hidden))), _init("Wo", rng.normal(0, 0.5, (hidden, 2 * f))),
+        _init("one", np.array(1.0)),
+        _init("eps", np.array(1e-8)),
+        _init("W", rng.normal(0, 0.1, (1, hidden, f))),
+        _init("R", rng.normal(0, 0.3, (1, hidden, hidden))),
+        _init("B", np.zeros((1, 2 * hidden))),
+        _init("Wo", rng.normal(0, 0.5, (hidden, 2 * f))),
         _init("bo", rng.normal(0, 0.1, (2 * f,))),
         numpy_helper.from_array(np.array([0], np.int64), "axis0"),
         numpy_helper.from_array(np.array([1], np.int64), "axis1"),
@@ -74,29 +87,51 @@ def recurrent_model(
         numpy_helper.from_array(np.array([0, 0, 2, f], np.int64), "shape4"),
     ]
     graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info("mag", TensorProto.FLOAT, ["batch", "frames", f]),
-         helper.make_tensor_value_info("h_in", TensorProto.FLOAT, ["batch", hidden])],
-        [helper.make_tensor_value_info("masks", TensorProto.FLOAT, ["batch", 2, "frames", f]),
-         helper.make_tensor_value_info("h_out", TensorProto.FLOAT, ["batch", hidden])],
+        nodes,
+        name,
+        [
+            helper.make_tensor_value_info("mag", TensorProto.FLOAT, ["batch", "frames", f]),
+            helper.make_tensor_value_info("h_in", TensorProto.FLOAT, ["batch", hidden]),
+        ],
+        [
+            helper.make_tensor_value_info("masks", TensorProto.FLOAT, ["batch", 2, "frames", f]),
+            helper.make_tensor_value_info("h_out", TensorProto.FLOAT, ["batch", hidden]),
+        ],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    return _save(model, folder, name, {
-        "architecture": "test-rnn", "sample_rate": sample_rate,
-        "stft": {"n_fft": n_fft, "hop": hop, "window": "hann"},
-        "context_frames": {"left": 0, "right": 0},
-        "io": {"input": "mag", "output": "masks"},
-        "state": [{"input": "h_in", "output": "h_out", "shape": [hidden]}],
-        "sources": ["vocals", "accompaniment"], "residual_source": "accompaniment",
-        "mask_kind": "soft", "default": default,
-    })
+    return _save(
+        model,
+        folder,
+        name,
+        {
+            "architecture": "test-rnn",
+            "sample_rate": sample_rate,
+            "stft": {"n_fft": n_fft, "hop": hop, "window": "hann"},
+            "context_frames": {"left": 0, "right": 0},
+            "io": {"input": "mag", "output": "masks"},
+            "state": [{"input": "h_in", "output": "h_out", "shape": [hidden]}],
+            "sources": ["vocals", "accompaniment"],
+            "residual_source": "accompaniment",
+            "mask_kind": "soft",
+            "default": default,
+        },
+    )
 
 
 def conv_model(
-    folder: Path, name: str = "tiny-conv", sample_rate: int = 16000, n_fft: int = 512, hop: int = 128,
-    left: int = 2, right: int = 1, filters: int = 4, seed: int = 1, sources: tuple[str, ...] = ("vocals", "accompaniment"),
-    mask_kind: str = "soft", default: bool = False,
+    folder: Path,
+    name: str = "tiny-conv",
+    sample_rate: int = 16000,
+    n_fft: int = 512,
+    hop: int = 128,
+    left: int = 2,
+    right: int = 1,
+    filters: int = 4,
+    seed: int = 1,
+    sources: tuple[str, ...] = ("vocals", "accompaniment"),
+    mask_kind: str = "soft",
+    default: bool = False,
 ) -> Path:
     """Valid-padded time convolution (kernel ``left + right + 1``) and per-source soft masks."""
     rng = np.random.default_rng(seed)
@@ -121,22 +156,33 @@ def conv_model(
         nodes.append(helper.make_node("Softmax", ["zt"], ["masks"], axis=1))
     inits = [
         _init("one", np.array(1.0)),
-        _init("Wc", rng.normal(0, 0.05, (filters, f, k))), _init("bc", rng.normal(0, 0.1, (filters,))),
-        _init("Wo", rng.normal(0, 0.5, (filters, n_out * f))), _init("bo", rng.normal(0, 0.1, (n_out * f,))),
+        _init("Wc", rng.normal(0, 0.05, (filters, f, k))),
+        _init("bc", rng.normal(0, 0.1, (filters,))),
+        _init("Wo", rng.normal(0, 0.5, (filters, n_out * f))),
+        _init("bo", rng.normal(0, 0.1, (n_out * f,))),
         numpy_helper.from_array(np.array([0, 0, n_out, f], np.int64), "shape4"),
     ]
     graph = helper.make_graph(
-        nodes, name,
+        nodes,
+        name,
         [helper.make_tensor_value_info("mag", TensorProto.FLOAT, ["batch", "frames", f])],
         [helper.make_tensor_value_info("masks", TensorProto.FLOAT, ["batch", n_out, "frames_out", f])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
-    return _save(model, folder, name, {
-        "architecture": "test-conv", "sample_rate": sample_rate,
-        "stft": {"n_fft": n_fft, "hop": hop, "window": "hann"},
-        "context_frames": {"left": left, "right": right},
-        "io": {"input": "mag", "output": "masks"},
-        "sources": list(sources), "residual_source": sources[-1] if len(sources) > 2 else "accompaniment",
-        "mask_kind": mask_kind, "default": default,
-    })
+    return _save(
+        model,
+        folder,
+        name,
+        {
+            "architecture": "test-conv",
+            "sample_rate": sample_rate,
+            "stft": {"n_fft": n_fft, "hop": hop, "window": "hann"},
+            "context_frames": {"left": left, "right": right},
+            "io": {"input": "mag", "output": "masks"},
+            "sources": list(sources),
+            "residual_source": sources[-1] if len(sources) > 2 else "accompaniment",
+            "mask_kind": mask_kind,
+            "default": default,
+        },
+    )

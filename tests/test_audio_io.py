@@ -72,9 +72,15 @@ def test_writer_reports_unwritable_target(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "fmt,inp,depth,want",
-    [("wav", "PCM_24", "auto", "PCM_24"), ("wav", "FLOAT", "auto", "FLOAT"), ("flac", "FLOAT", "auto", "PCM_24"),
-     ("wav", "MPEG_LAYER_III", "auto", "PCM_16"), ("wav", None, "32", "PCM_32"), ("flac", "PCM_16", "24", "PCM_24"),
-     ("mp3", "PCM_24", "auto", "MPEG_LAYER_III")],
+    [
+        ("wav", "PCM_24", "auto", "PCM_24"),
+        ("wav", "FLOAT", "auto", "FLOAT"),
+        ("flac", "FLOAT", "auto", "PCM_24"),
+        ("wav", "MPEG_LAYER_III", "auto", "PCM_16"),
+        ("wav", None, "32", "PCM_32"),
+        ("flac", "PCM_16", "24", "PCM_24"),
+        ("mp3", "PCM_24", "auto", "MPEG_LAYER_III"),
+    ],
 )
 def test_subtype_choice(fmt: str, inp: str | None, depth: str, want: str) -> None:
     assert choose_subtype(fmt, inp, depth) == want

@@ -35,8 +35,22 @@ def test_folder_glob_format_sample_rate_stems_and_report(cli, tmp_path: Path) ->
     write_audio(music / "b" / "two.wav", tone_mix(1.0, 48000, 2), 48000)
     (music / "notes.txt").write_text("not audio")
     out = tmp_path / "out"
-    code, _, _ = cli(music, "-o", out, "--format", "flac", "--sample-rate", "16000", "--stems", "vocals",
-                     "--filename", "{dir}/{track}-{stem}.{ext}", "--report", tmp_path / "r.json", "-q")
+    code, _, _ = cli(
+        music,
+        "-o",
+        out,
+        "--format",
+        "flac",
+        "--sample-rate",
+        "16000",
+        "--stems",
+        "vocals",
+        "--filename",
+        "{dir}/{track}-{stem}.{ext}",
+        "--report",
+        tmp_path / "r.json",
+        "-q",
+    )
     assert code == 0
     one = sf.info(str(out / "a" / "one-vocals.flac"))
     assert (one.samplerate, one.channels) == (16000, 1)
@@ -206,7 +220,9 @@ def test_console_script_routes_files_to_separate(tmp_path: Path, song: Path, mod
     env = {"VOCALSPLIT_MODELS": str(models_dir), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [sys.executable, "-m", "vocalsplit", str(song), "-o", str(tmp_path / "o"), "-q", "--model", "tiny-conv"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and (tmp_path / "o/song/vocals.wav").exists()

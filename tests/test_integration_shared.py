@@ -20,7 +20,11 @@ def test_real_44k_stereo_clip(cli, tmp_path: Path) -> None:  # type: ignore[no-u
     for stem in ("vocals", "accompaniment"):
         info = sf.info(str(tmp_path / "out" / "mixture" / f"{stem}.flac"))
         assert (info.samplerate, info.channels, info.frames, info.subtype) == (
-            info_in.samplerate, info_in.channels, info_in.frames, info_in.subtype)
+            info_in.samplerate,
+            info_in.channels,
+            info_in.frames,
+            info_in.subtype,
+        )
     x, _ = sf.read(str(mix))
     v, _ = sf.read(str(tmp_path / "out/mixture/vocals.flac"))
     a, _ = sf.read(str(tmp_path / "out/mixture/accompaniment.flac"))

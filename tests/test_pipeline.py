@@ -112,7 +112,7 @@ def test_memory_buffers_do_not_grow_with_length(rnn_session: ModelSession) -> No
     stream = SeparationStream(rnn_session, 44100, 2, "soft", 64, ["vocals", "accompaniment"])
     block = tone_mix(0.5, 44100)
     sizes = []
-    for i in range(60):  # 30 s
+    for _ in range(60):  # 30 s
         stream.push(block)
         sizes.append(stream._x_fifo.shape[1] + stream._spec.shape[2] * 1000)
     # buffers oscillate with the chunk cycle but must not trend upwards (30 s vs 15 s)

@@ -52,8 +52,12 @@ def test_mir1k_split_on_real_clips() -> None:
 
 def test_mir1k_split_sizes_on_synthetic_layout(tmp_path: Path) -> None:
     wav = tmp_path / "MIR-1K" / "Wavfile"
-    names = [f"abjones_1_{i:02d}" for i in range(3)] + [f"amy_2_{i:02d}" for i in range(4)] + \
-            [f"Ani_1_{i:02d}" for i in range(5)] + ["bobon_3_01"]
+    names = (
+        [f"abjones_1_{i:02d}" for i in range(3)]
+        + [f"amy_2_{i:02d}" for i in range(4)]
+        + [f"Ani_1_{i:02d}" for i in range(5)]
+        + ["bobon_3_01"]
+    )
     for n in names:
         write_audio(wav / f"{n}.wav", tone_mix(0.2, 16000), 16000, "PCM_16")
     split = mir1k_split(tmp_path / "MIR-1K")
@@ -88,7 +92,22 @@ def test_augmented_batches_keep_voice_plus_music_equal_to_mixture(tmp_path: Path
     clips = [load_stems_track(t, 16000) for t in stems_tracks(make_stems(tmp_path / "s"))]
     data = spectral_set(clips, params)
     assert data.frames == sum(stft(c.voice, params).shape[2] * c.voice.shape[0] for c in clips)
+    assert data.names == ("vocals", "accompaniment")
     b = sample_batch(data, np.random.default_rng(0), 8, 16, 1, 1, Augment(remix=0.5, shift_frames=8, gain_db=6))
-    assert b.mixture.shape == (8, 18, 513) and b.voice.shape == (8, 16, 513)
-    assert np.allclose(np.abs(b.voice_c + b.accompaniment_c), b.mixture, atol=1e-5)
-    assert np.allclose(np.abs(b.voice_c[:, 1:-1]), b.voice, atol=1e-6)
+    assert b.mixture.shape == (8, 18, 513) and b.targets.shape == (8, 2, 16, 513)
+    assert np.allclose(np.abs(b.sources_c.sum(axis=1)), b.mixture, atol=1e-5)
+    assert np.allclose(np.abs(b.sources_c[:, 0, 1:-1]), b.voice, atol=1e-6)
+    # remixing really pairs voices with other music: some examples differ from the original pairing
+    orig = sample_batch(data, np.random.default_rng(0), 8, 16, 1, 1, Augment(remix=0.0, shift_frames=0, gain_db=0))
+    assert np.allclose(np.abs(orig.sources_c.sum(axis=1)), orig.mixture, atol=1e-5)
+
+
+def test_four_source_tracks(tmp_path: Path) -> None:
+    for t in ("a", "b"):
+        for i, name in enumerate(("vocals", "drums", "bass", "other")):
+            write_audio(tmp_path / t / f"{name}.wav", tone_mix(0.5, 16000, seed=i), 16000)
+    clip = load_stems_track(tmp_path / "a", 16000, sources=("vocals", "drums", "bass", "other"))
+    assert list(clip.sources) == ["vocals", "drums", "bass", "other"]
+    assert np.allclose(clip.mixture, sum(clip.sources.values()))
+    with pytest.raises(DatasetError, match="no piano"):
+        load_stems_track(tmp_path / "a", 16000, sources=("vocals", "piano"))

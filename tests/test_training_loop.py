@@ -13,18 +13,26 @@ torch = pytest.importorskip("torch")
 
 from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
 from vocalsplit.errors import TrainingError  # noqa: E402
-from vocalsplit.training import trainer as trainer_module  # noqa: E402
+from vocalsplit.training import archs as archs_module  # noqa: E402
+from vocalsplit.training.archs import build_arch  # noqa: E402
 from vocalsplit.training.export import parity  # noqa: E402
-from vocalsplit.training.nets import Drnn, DrnnConfig  # noqa: E402
 from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E402
 
 
 def _config(tmp_path: Path, **kw) -> TrainConfig:  # type: ignore[no-untyped-def]
     data = make_stems(tmp_path / "stems")
     base = dict(
-        data=[DataSpec("stems", data)], out=tmp_path / "models" / "drnn-test", run_dir=tmp_path / "run",
-        net=DrnnConfig(hidden=24, layers=2, recurrent_layer=1, cell="gru", context=3),
-        batch=4, frames=16, steps=6, val_every=3, n_fft=256, hop=64, val_fraction=0.34,
+        data=[DataSpec("stems", data)],
+        out=tmp_path / "models" / "drnn-test",
+        run_dir=tmp_path / "run",
+        arch_options={"hidden": 24, "layers": 2, "recurrent_layer": 1, "cell": "gru", "context": 3},
+        batch=4,
+        frames=16,
+        steps=6,
+        val_every=3,
+        n_fft=256,
+        hop=64,
+        val_fraction=0.34,
     )
     base.update(kw)
     return TrainConfig(**base)
@@ -57,14 +65,16 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
 def test_parity_on_lstm_export(tmp_path: Path) -> None:
     from vocalsplit.training.export import export_onnx
 
-    net = Drnn(DrnnConfig(bins=129, hidden=16, layers=3, recurrent_layer=0, cell="lstm", context=5))
-    export_onnx(net, tmp_path / "m.onnx")
+    arch = build_arch("drnn", 129, {"hidden": 16, "layers": 3, "recurrent_layer": 0, "cell": "lstm", "context": 5}, 16)
+    export_onnx(arch, tmp_path / "m.onnx")
     mag = np.abs(np.random.default_rng(0).normal(0, 1, (2, 30, 129))).astype(np.float32)
-    assert parity(net, tmp_path / "m.onnx", mag) < 1e-4
+    assert parity(arch, tmp_path / "m.onnx", mag) < 1e-4
 
 
-def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = trainer_module.discriminative_loss
+def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = archs_module.discriminative_loss
     calls = {"n": 0}
 
     def flaky(masks, *args, **kw):  # type: ignore[no-untyped-def]
@@ -74,7 +84,7 @@ def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(tmp_path: Path, 
                 return real(masks, *args, **kw) * float("nan")
         return real(masks, *args, **kw)
 
-    monkeypatch.setattr(trainer_module, "discriminative_loss", flaky)
+    monkeypatch.setattr(archs_module, "discriminative_loss", flaky)
     with pytest.raises(TrainingError, match="loss became nan at step 5"):
         train(_config(tmp_path, steps=10))
     checkpoint = torch.load(tmp_path / "run" / "last.pt", weights_only=False)

@@ -29,8 +29,12 @@ class Separator:
     """A loaded model on a device. Not thread-safe: use one per thread."""
 
     def __init__(
-        self, model: str | Path | None = None, device: str = defaults.DEVICE, mask: str = defaults.MASK,
-        chunk_seconds: float = defaults.CHUNK_SECONDS, models_dir: Path | None = None,
+        self,
+        model: str | Path | None = None,
+        device: str = defaults.DEVICE,
+        mask: str = defaults.MASK,
+        chunk_seconds: float = defaults.CHUNK_SECONDS,
+        models_dir: Path | None = None,
     ) -> None:
         self.manifest: Manifest = resolve_model(str(model) if model is not None else None, models_dir)
         self.session = ModelSession(self.manifest, parse_device(device))
@@ -46,18 +50,28 @@ class Separator:
     def sources(self) -> tuple[str, ...]:
         return self.manifest.sources
 
-    def separate_array(self, audio: np.ndarray, sample_rate: int, stems: list[str] | None = None) -> dict[str, np.ndarray]:
+    def separate_array(
+        self, audio: np.ndarray, sample_rate: int, stems: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
         """Stems with the input's shape, ``(channels, samples)`` or ``(samples,)``, float32."""
         return separate_array(self.session, audio, sample_rate, self.mask, self.chunk_frames, stems)
 
     def separate_file(
-        self, input_path: Path, out_dir: Path, stems: list[str] | None = None,
-        filename: str = defaults.FILENAME_TEMPLATE, fmt: str = defaults.FORMAT,
-        bit_depth: str = defaults.BIT_DEPTH, sample_rate: int | None = None, existing: str = "error",
+        self,
+        input_path: Path,
+        out_dir: Path,
+        stems: list[str] | None = None,
+        filename: str = defaults.FILENAME_TEMPLATE,
+        fmt: str = defaults.FORMAT,
+        bit_depth: str = defaults.BIT_DEPTH,
+        sample_rate: int | None = None,
+        existing: str = "error",
         progress: Callable[[float], None] | None = None,
     ) -> FileResult:
         """Write ``out_dir/<filename>`` for each stem and return what was done."""
         chosen = check_stems(self.manifest, stems or list(self.manifest.sources))
-        plan = plan_outputs([InputFile(Path(input_path), "")], Path(out_dir), filename, chosen, fmt, self.manifest.name)[0]
+        plan = plan_outputs(
+            [InputFile(Path(input_path), "")], Path(out_dir), filename, chosen, fmt, self.manifest.name
+        )[0]
         options = FileOptions(self.mask, self.chunk_frames, fmt, bit_depth, sample_rate, existing)
         return separate_file(self.session, plan, options, self.provider, progress)

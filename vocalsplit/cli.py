@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -64,40 +64,55 @@ def main_options(
 
 
 ModelOpt = Annotated[
-    Optional[str],
-    typer.Option("--model", "-m", help="Installed model name or path to a .onnx/.json; default: the default installed model."),
+    str | None,
+    typer.Option(
+        "--model", "-m", help="Installed model name or path to a .onnx/.json; default: the default installed model."
+    ),
 ]
 ModelsDirOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--models-dir", help="Extra folder of models searched first (also: VOCALSPLIT_MODELS)."),
 ]
-DeviceOpt = Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N. cuda fails (exit 3) if CUDA cannot be used.")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="auto, cpu, cuda or cuda:N. cuda fails (exit 3) if CUDA cannot be used.")
+]
 MaskOpt = Annotated[str, typer.Option("--mask", help="soft (stems sum to the mix) or binary (each bin to one stem).")]
-ChunkOpt = Annotated[float, typer.Option("--chunk-seconds", help="Seconds of audio per network call (memory vs. speed).")]
+ChunkOpt = Annotated[
+    float, typer.Option("--chunk-seconds", help="Seconds of audio per network call (memory vs. speed).")
+]
 
 
 @app.command()
 def separate(
-    inputs: Annotated[list[str], typer.Argument(help="Audio files, folders (searched recursively) and glob patterns.", show_default=False)],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Audio files, folders (searched recursively) and glob patterns.", show_default=False),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("separated"),
     model: ModelOpt = None,
     models_dir: ModelsDirOpt = None,
     mask: MaskOpt = defaults.MASK,
     device: DeviceOpt = defaults.DEVICE,
-    stems: Annotated[str, typer.Option("--stems", help="Comma-separated stems to write (e.g. vocals), or 'all'.")] = "all",
+    stems: Annotated[
+        str, typer.Option("--stems", help="Comma-separated stems to write (e.g. vocals), or 'all'.")
+    ] = "all",
     fmt: Annotated[str, typer.Option("--format", help="Output format: wav, flac or mp3.")] = defaults.FORMAT,
     sample_rate: Annotated[
-        Optional[int], typer.Option("--sample-rate", help="Output rate in Hz. [default: the input's rate]", show_default=False)
+        int | None,
+        typer.Option("--sample-rate", help="Output rate in Hz. [default: the input's rate]", show_default=False),
     ] = None,
     bit_depth: Annotated[
         str, typer.Option("--bit-depth", help="auto (the input's, where the format allows), 16, 24, 32 or float.")
     ] = defaults.BIT_DEPTH,
     filename: Annotated[
-        str, typer.Option("--filename", help="Output path template below -o; fields {track} {stem} {ext} {model} {dir}.")
+        str,
+        typer.Option("--filename", help="Output path template below -o; fields {track} {stem} {ext} {model} {dir}."),
     ] = defaults.FILENAME_TEMPLATE,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs.")] = False,
-    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Skip stems whose output already exists.")] = False,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Write a JSON run report to this file.")] = None,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Skip stems whose output already exists.")
+    ] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail, tracebacks on errors.")] = False,
@@ -108,10 +123,19 @@ def separate(
     if overwrite and skip_existing:
         raise fail(UsageError("--overwrite and --skip-existing exclude each other"))
     request = BatchRequest(
-        inputs=inputs, out_dir=output, model=model, models_dir=models_dir, mask=mask, device=device,
+        inputs=inputs,
+        out_dir=output,
+        model=model,
+        models_dir=models_dir,
+        mask=mask,
+        device=device,
         stems=None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()],
-        fmt=fmt.lower(), sample_rate=sample_rate, bit_depth=bit_depth.lower(), filename=filename,
-        existing="overwrite" if overwrite else "skip" if skip_existing else "error", chunk_seconds=chunk_seconds,
+        fmt=fmt.lower(),
+        sample_rate=sample_rate,
+        bit_depth=bit_depth.lower(),
+        filename=filename,
+        existing="overwrite" if overwrite else "skip" if skip_existing else "error",
+        chunk_seconds=chunk_seconds,
     )
     started = time.perf_counter()
     try:
@@ -151,8 +175,10 @@ def _run_with_progress(batch: Any, run_batch: Any, quiet: bool, verbose: bool) -
     if quiet:
         return run_batch(batch, on_error=on_error)
     columns = (
-        TextColumn("{task.description}"), BarColumn(),
-        TextColumn("{task.completed:>7.1f}/{task.total:.1f} s"), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.1f}/{task.total:.1f} s"),
+        TimeRemainingColumn(),
     )
     with Progress(*columns, console=err, transient=False) as progress:
         overall = progress.add_task("[bold]all files", total=max(batch.total_seconds, 1e-9))
@@ -189,7 +215,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
         speed = f"{f['x_realtime']:.1f}" if f["x_realtime"] else "-"
         colour = {"ok": "green", "skipped": "yellow"}.get(f["status"], "red")
         table.add_row(
-            Path(f["input"]).name, f"[{colour}]{f['status']}[/]", f"{f['duration_s']:.1f}", f"{f['wall_s']:.2f}", speed, detail
+            Path(f["input"]).name,
+            f"[{colour}]{f['status']}[/]",
+            f"{f['duration_s']:.1f}",
+            f"{f['wall_s']:.2f}",
+            speed,
+            detail,
         )
     out.print(table)
     t = summary["totals"]
@@ -218,12 +249,21 @@ def models(
     for m in manifests:
         q = m.quality.get("mir1k_test", {}) if isinstance(m.quality.get("mir1k_test"), dict) else {}
         soft = q.get("soft", {}) if isinstance(q.get("soft"), dict) else {}
-        rows.append({
-            "name": m.name, "default": m.default, "architecture": m.architecture, "sample_rate": m.sample_rate,
-            "sources": list(m.sources), "size_mb": round(m.onnx_path.stat().st_size / 1e6, 2) if m.onnx_path.exists() else None,
-            "gnsdr_db": soft.get("GNSDR"), "gsir_db": soft.get("GSIR"), "gsar_db": soft.get("GSAR"),
-            "path": str(m.onnx_path), "description": m.description,
-        })
+        rows.append(
+            {
+                "name": m.name,
+                "default": m.default,
+                "architecture": m.architecture,
+                "sample_rate": m.sample_rate,
+                "sources": list(m.sources),
+                "size_mb": round(m.onnx_path.stat().st_size / 1e6, 2) if m.onnx_path.exists() else None,
+                "gnsdr_db": soft.get("GNSDR"),
+                "gsir_db": soft.get("GSIR"),
+                "gsar_db": soft.get("GSAR"),
+                "path": str(m.onnx_path),
+                "description": m.description,
+            }
+        )
     if as_json:
         out.print_json(json.dumps({"models": rows, "problems": problems}))
     else:
@@ -236,8 +276,14 @@ def models(
 
         for r in rows:
             table.add_row(
-                r["name"] + (" (default)" if r["default"] else ""), r["architecture"], f"{r['sample_rate']} Hz",
-                ", ".join(r["sources"]), f"{r['size_mb']}", db(r["gnsdr_db"]), db(r["gsir_db"]), db(r["gsar_db"]),
+                r["name"] + (" (default)" if r["default"] else ""),
+                r["architecture"],
+                f"{r['sample_rate']} Hz",
+                ", ".join(r["sources"]),
+                f"{r['size_mb']}",
+                db(r["gnsdr_db"]),
+                db(r["gsir_db"]),
+                db(r["gsar_db"]),
             )
         out.print(table if rows else "no models installed")
         if rows:
@@ -265,28 +311,65 @@ def doctor(models_dir: ModelsDirOpt = None) -> None:
 
 @app.command()
 def train(
-    dataset: Annotated[list[str], typer.Option("--dataset", help="mir1k or stems; repeat to combine (pair each with --data-dir).")],
+    dataset: Annotated[
+        list[str], typer.Option("--dataset", help="mir1k or stems; repeat to combine (pair each with --data-dir).")
+    ],
     data_dir: Annotated[
-        Optional[list[Path]], typer.Option("--data-dir", help="Data folder per --dataset (default: $VOCALSPLIT_DATA).")
+        list[Path] | None, typer.Option("--data-dir", help="Data folder per --dataset (default: $VOCALSPLIT_DATA).")
     ] = None,
-    out_path: Annotated[Path, typer.Option("--out", help="Model path without extension, e.g. models/my-drnn.")] = Path("models/drnn-custom"),
-    run_dir: Annotated[Optional[Path], typer.Option("--run-dir", help="Checkpoints and logs. [default: runs/<name>]", show_default=False)] = None,
-    mir1k_clips: Annotated[str, typer.Option("--mir1k-clips", help="train (protocol's 175 clips) or all (1000).")] = "train",
-    arch: Annotated[str, typer.Option("--arch", help="Network architecture.")] = "drnn",
-    context: Annotated[int, typer.Option("--context", help="Context frames (1, 3, 5).")] = 3,
-    layers: Annotated[int, typer.Option("--layers", help="Hidden layers (1-3).")] = 3,
-    hidden: Annotated[int, typer.Option("--hidden", help="Units per hidden layer.")] = 1000,
-    recurrent_layer: Annotated[int, typer.Option("--recurrent-layer", help="Layer with recurrence; 0 = all (stacked RNN).")] = 2,
-    cell: Annotated[str, typer.Option("--cell", help="relu (as in the paper), gru or lstm.")] = "relu",
-    loss: Annotated[str, typer.Option("--loss", help="mse or kl (generalized KL).")] = "mse",
-    gamma: Annotated[float, typer.Option("--gamma", help="Discriminative weight γ (paper's best: 0.05).")] = 0.05,
+    out_path: Annotated[Path, typer.Option("--out", help="Model path without extension, e.g. models/my-drnn.")] = Path(
+        "models/custom"
+    ),
+    run_dir: Annotated[
+        Path | None, typer.Option("--run-dir", help="Checkpoints and logs. [default: runs/<name>]", show_default=False)
+    ] = None,
+    mir1k_clips: Annotated[
+        str, typer.Option("--mir1k-clips", help="train (protocol's 175 clips) or all (1000).")
+    ] = "train",
+    sources: Annotated[
+        str,
+        typer.Option("--sources", help="Comma-separated sources, vocals first (cnn: e.g. vocals,drums,bass,other)."),
+    ] = "vocals,accompaniment",
+    arch: Annotated[
+        str, typer.Option("--arch", help="drnn (Huang et al.), cnn (Chandna et al.) or bmcnn (binary-mask CNN).")
+    ] = "drnn",
+    context: Annotated[
+        int | None,
+        typer.Option("--context", help="drnn/bmcnn: context frames. [default: drnn 3, bmcnn 9]", show_default=False),
+    ] = None,
+    layers: Annotated[int, typer.Option("--layers", help="drnn: hidden layers (1-3).")] = 3,
+    hidden: Annotated[int, typer.Option("--hidden", help="drnn: units per hidden layer.")] = 1000,
+    recurrent_layer: Annotated[
+        int, typer.Option("--recurrent-layer", help="drnn: layer with recurrence; 0 = all (stacked RNN).")
+    ] = 2,
+    cell: Annotated[str, typer.Option("--cell", help="drnn: relu (as in the paper), gru or lstm.")] = "relu",
+    window: Annotated[int, typer.Option("--window", help="cnn: frames per window T.")] = 30,
+    vertical_filters: Annotated[int, typer.Option("--vertical-filters", help="cnn: N1.")] = 50,
+    horizontal_filters: Annotated[int, typer.Option("--horizontal-filters", help="cnn: N2.")] = 50,
+    horizontal_kernel: Annotated[int, typer.Option("--horizontal-kernel", help="cnn: t2 frames.")] = 15,
+    bottleneck: Annotated[int, typer.Option("--bottleneck", help="cnn: NN units.")] = 128,
+    dense: Annotated[int, typer.Option("--dense", help="bmcnn: dense units.")] = 256,
+    dropout: Annotated[float, typer.Option("--dropout", help="bmcnn: dropout rate.")] = 0.25,
+    loss: Annotated[str, typer.Option("--loss", help="drnn: mse or kl (generalized KL).")] = "mse",
+    gamma: Annotated[float, typer.Option("--gamma", help="drnn: discriminative weight γ (paper's best: 0.05).")] = 0.05,
+    alpha: Annotated[float, typer.Option("--alpha", help="cnn: discriminative weight α.")] = 0.001,
+    beta: Annotated[float, typer.Option("--beta", help="cnn: discriminative weight β.")] = 0.01,
+    beta_vocals: Annotated[float, typer.Option("--beta-vocals", help="cnn: discriminative weight β_vocals.")] = 0.03,
+    sample_rate: Annotated[int, typer.Option("--sample-rate", help="Model sample rate in Hz.")] = 16000,
+    n_fft: Annotated[int, typer.Option("--n-fft", help="STFT size.")] = 1024,
+    hop: Annotated[int, typer.Option("--hop", help="STFT hop.")] = 512,
     lr: Annotated[float, typer.Option("--lr", help="Adam learning rate.")] = 1e-3,
-    batch: Annotated[int, typer.Option("--batch", help="Sequences per batch.")] = 32,
-    frames: Annotated[int, typer.Option("--frames", help="Frames per training sequence.")] = 64,
+    batch: Annotated[int, typer.Option("--batch", help="Examples per batch.")] = 32,
+    frames: Annotated[int, typer.Option("--frames", help="drnn/bmcnn: frames per training sequence.")] = 64,
     steps: Annotated[int, typer.Option("--steps", help="Maximum training steps.")] = 20000,
-    minutes: Annotated[Optional[float], typer.Option("--minutes", help="Stop after this many minutes of training.")] = None,
+    minutes: Annotated[
+        float | None, typer.Option("--minutes", help="Stop after this many minutes of training.")
+    ] = None,
     val_every: Annotated[int, typer.Option("--val-every", help="Validate and checkpoint every N steps.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    init_from: Annotated[
+        Path | None, typer.Option("--init-from", help="Start from a checkpoint's weights (fine-tune).")
+    ] = None,
     default: Annotated[bool, typer.Option("--default", help="Mark the exported model as the default model.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run folder's last checkpoint.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
@@ -298,7 +381,7 @@ def train(
         from vocalsplit.training import require_torch
 
         require_torch()
-        from vocalsplit.training.nets import DrnnConfig
+        from vocalsplit.training.archs import LossSettings
         from vocalsplit.training.trainer import DataSpec, TrainConfig
         from vocalsplit.training.trainer import train as run_training
 
@@ -306,20 +389,56 @@ def train(
         if dirs and len(dirs) != len(dataset):
             raise UsageError(f"give one --data-dir per --dataset ({len(dataset)} datasets, {len(dirs)} folders)")
         specs = [DataSpec(d, dirs[i] if dirs else None, mir1k_clips) for i, d in enumerate(dataset)]
+        options = {
+            "context": context,
+            "layers": layers,
+            "hidden": hidden,
+            "recurrent_layer": recurrent_layer,
+            "cell": cell,
+            "window": window,
+            "vertical_filters": vertical_filters,
+            "horizontal_filters": horizontal_filters,
+            "horizontal_kernel": horizontal_kernel,
+            "bottleneck": bottleneck,
+            "dense": dense,
+            "dropout": dropout,
+        }
         config = TrainConfig(
-            data=specs, out=out_path, run_dir=run_dir or Path("runs") / out_path.name, arch=arch,
-            net=DrnnConfig(context=context, layers=layers, hidden=hidden, recurrent_layer=recurrent_layer, cell=cell),
-            loss=loss, gamma=gamma, lr=lr, batch=batch, frames=frames, steps=steps, minutes=minutes,
-            val_every=val_every, seed=seed, default=default, resume=resume,
+            data=specs,
+            out=out_path,
+            run_dir=run_dir or Path("runs") / out_path.name,
+            arch=arch,
+            arch_options=options,
+            sources=tuple(x.strip() for x in sources.split(",") if x.strip()),
+            loss=LossSettings(loss, gamma, alpha, beta, beta_vocals),
+            lr=lr,
+            batch=batch,
+            frames=frames,
+            steps=steps,
+            minutes=minutes,
+            val_every=val_every,
+            seed=seed,
+            sample_rate=sample_rate,
+            n_fft=n_fft,
+            hop=hop,
+            default=default,
+            resume=resume,
+            init_from=init_from,
         )
-        columns = (TextColumn("training"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
-                   TextColumn("loss {task.fields[loss]} val {task.fields[val]}"), TimeElapsedColumn())
+        columns = (
+            TextColumn("training"),
+            BarColumn(),
+            TextColumn("step {task.completed}/{task.total}"),
+            TextColumn("loss {task.fields[loss]} val {task.fields[val]}"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=err) as progress:
             task = progress.add_task("train", total=steps, loss="-", val="-")
 
             def on_step(step: int, total: int, loss_value: float, val_loss: float | None) -> None:
-                progress.update(task, completed=step, loss=f"{loss_value:.4f}",
-                                val="-" if val_loss is None else f"{val_loss:.4f}")
+                progress.update(
+                    task, completed=step, loss=f"{loss_value:.4f}", val="-" if val_loss is None else f"{val_loss:.4f}"
+                )
 
             result = run_training(config, on_step)
     except KeyboardInterrupt:
@@ -327,26 +446,44 @@ def train(
         raise typer.Exit(130) from None
     except VocalsplitError as error:
         raise fail(error, verbose) from None
-    out_msg = (f"trained {result.steps} steps in {result.minutes:.1f} min ({result.parameters:,} parameters); "
-               f"best validation loss {result.best_val:.4f}; wrote {result.manifest} and {result.manifest.with_suffix('.onnx')}")
-    out.print(out_msg, highlight=False)
+    out.print(
+        f"trained {result.steps} steps in {result.minutes:.1f} min ({result.parameters:,} parameters); "
+        f"best validation loss {result.best_val:.4f}; wrote {result.manifest} and {result.manifest.with_suffix('.onnx')}",
+        highlight=False,
+    )
 
 
 @app.command("eval")
 def evaluate_command(
-    dataset: Annotated[str, typer.Option("--dataset", help="mir1k (825 test clips) or stems (a folder of tracks).")] = "mir1k",
-    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Data folder (default: $VOCALSPLIT_DATA).")] = None,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="mir1k (825 test clips) or stems (a folder of tracks).")
+    ] = "mir1k",
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data folder (default: $VOCALSPLIT_DATA).")
+    ] = None,
     model: ModelOpt = None,
     models_dir: ModelsDirOpt = None,
     device: DeviceOpt = defaults.DEVICE,
-    masks: Annotated[str, typer.Option("--masks", help="Comma-separated masks to score: soft, binary.")] = "soft,binary",
-    backend: Annotated[str, typer.Option("--backend", help="BSS Eval implementation: fast (fast_bss_eval) or mir_eval.")] = "fast",
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Score only the first N clips (quick checks).")] = None,
+    masks: Annotated[
+        str, typer.Option("--masks", help="Comma-separated masks to score: soft, binary.")
+    ] = "soft,binary",
+    backend: Annotated[
+        str, typer.Option("--backend", help="BSS Eval implementation: fast (fast_bss_eval) or mir_eval.")
+    ] = "fast",
+    limit: Annotated[int | None, typer.Option("--limit", help="Score only the first N clips (quick checks).")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Processes computing metrics.")] = 2,
-    clip_timeout: Annotated[float, typer.Option("--clip-timeout-s", help="Give up on one clip's metrics after this long.")] = 120.0,
-    max_track_seconds: Annotated[Optional[float], typer.Option("--max-track-seconds", help="stems: score only the first N s of each track.")] = None,
-    results: Annotated[Path, typer.Option("--results", help="Folder for per_clip.csv and summary.json.")] = Path("eval-results"),
-    update_manifest: Annotated[bool, typer.Option("--update-manifest", help="Record the MIR-1K figures in the model's manifest.")] = False,
+    clip_timeout: Annotated[
+        float, typer.Option("--clip-timeout-s", help="Give up on one clip's metrics after this long.")
+    ] = 120.0,
+    max_track_seconds: Annotated[
+        float | None, typer.Option("--max-track-seconds", help="stems: score only the first N s of each track.")
+    ] = None,
+    results: Annotated[Path, typer.Option("--results", help="Folder for per_clip.csv and summary.json.")] = Path(
+        "eval-results"
+    ),
+    update_manifest: Annotated[
+        bool, typer.Option("--update-manifest", help="Record the MIR-1K figures in the model's manifest.")
+    ] = False,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
 ) -> None:
@@ -367,7 +504,12 @@ def evaluate_command(
             raise UsageError(f"--masks {masks!r}; allowed: soft, binary")
         sep = Separator(model, device=device, chunk_seconds=chunk_seconds, models_dir=models_dir)
         req = EvalRequest(dataset, data_dir, chosen, backend, limit, workers, clip_timeout, max_track_seconds)
-        columns = (TextColumn(f"eval {sep.manifest.name}"), BarColumn(), TextColumn("{task.completed}/{task.total} clips"), TimeElapsedColumn())
+        columns = (
+            TextColumn(f"eval {sep.manifest.name}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total} clips"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=err) as progress:
             task = progress.add_task("eval", total=None)
 
@@ -384,7 +526,11 @@ def evaluate_command(
     for column in ("mask", "GNSDR", "GSIR", "GSAR", "acc GNSDR", "acc GSIR", "acc GSAR", "clips"):
         table.add_column(column)
     for mask, s in result["summary"].items():
-        table.add_row(mask, *(f"{s[k]:.2f}" for k in ("GNSDR", "GSIR", "GSAR", "acc_GNSDR", "acc_GSIR", "acc_GSAR")), str(s["clips"]))
+        table.add_row(
+            mask,
+            *(f"{s[k]:.2f}" for k in ("GNSDR", "GSIR", "GSAR", "acc_GNSDR", "acc_GSIR", "acc_GSAR")),
+            str(s["clips"]),
+        )
     out.print(table)
     out.print(f"per-clip: {csv_path}  summary: {json_path}")
     for f in result["failures"]:
@@ -400,8 +546,12 @@ def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: str) -
     data = json.loads(manifest_path.read_text())
     key = "mir1k_test" if dataset == "mir1k" else f"{dataset}"
     data.setdefault("quality", {})[key] = {
-        **{m: {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()} for m, s in result["summary"].items()},
-        "clips": result["clips"], "backend": result["backend"],
+        **{
+            m: {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()}
+            for m, s in result["summary"].items()
+        },
+        "clips": result["clips"],
+        "backend": result["backend"],
         "command": "vocalsplit " + " ".join(sys.argv[1:]),
     }
     write_manifest(manifest_path, data)

@@ -26,8 +26,26 @@ SILENCE_PEAK: float = 1e-7
 
 AUDIO_EXTENSIONS: frozenset[str] = frozenset(
     {
-        ".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".aif", ".aiff",
-        ".aifc", ".au", ".snd", ".caf", ".w64", ".rf64", ".m4a", ".aac", ".mp4",
-        ".wma", ".webm", ".mka",
+        ".wav",
+        ".wave",
+        ".flac",
+        ".mp3",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".aif",
+        ".aiff",
+        ".aifc",
+        ".au",
+        ".snd",
+        ".caf",
+        ".w64",
+        ".rf64",
+        ".m4a",
+        ".aac",
+        ".mp4",
+        ".wma",
+        ".webm",
+        ".mka",
     }
 )

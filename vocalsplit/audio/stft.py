@@ -30,9 +30,7 @@ class StftParams:
         if self.window != "hann":
             raise ModelError(f"unsupported STFT window {self.window!r}; allowed: 'hann'")
         if self.n_fft <= 0 or self.hop <= 0 or self.n_fft % self.hop != 0:
-            raise ModelError(
-                f"n_fft ({self.n_fft}) must be a positive multiple of hop ({self.hop})"
-            )
+            raise ModelError(f"n_fft ({self.n_fft}) must be a positive multiple of hop ({self.hop})")
         if self.hop * 2 > self.n_fft:
             raise ModelError(f"hop ({self.hop}) must be at most half of n_fft ({self.n_fft})")
 

@@ -30,8 +30,12 @@ class StemWriter:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = sf.SoundFile(
-                str(self._tmp), "w", samplerate=sample_rate, channels=channels,
-                format=CONTAINERS[fmt], subtype=subtype,
+                str(self._tmp),
+                "w",
+                samplerate=sample_rate,
+                channels=channels,
+                format=CONTAINERS[fmt],
+                subtype=subtype,
             )
         except (OSError, sf.LibsndfileError, ValueError, TypeError, RuntimeError) as err:
             _remove(self._tmp)

@@ -43,6 +43,8 @@ class Manifest:
     residual_source: str
     mask_kind: str
     states: tuple[StateSpec, ...] = ()
+    frame_multiple: int = 1
+    """Each model call must cover a multiple of this many output frames (window grids)."""
     default: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -106,7 +108,8 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
         raise ModelError(f"schema_version {version} is not supported (this vocalsplit reads {SCHEMA_VERSION})")
     stft_raw = _req(raw, "stft", dict)
     stft = StftParams(
-        n_fft=_req(stft_raw, "n_fft", int), hop=_req(stft_raw, "hop", int),
+        n_fft=_req(stft_raw, "n_fft", int),
+        hop=_req(stft_raw, "hop", int),
         window=_req(stft_raw, "window", str),
     )
     context = _req(raw, "context_frames", dict)
@@ -132,16 +135,31 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
         StateSpec(_req(s, "input", str), _req(s, "output", str), tuple(int(d) for d in _req(s, "shape", list)))
         for s in raw.get("state", [])
     )
+    multiple = raw.get("frame_multiple", 1)
+    if not isinstance(multiple, int) or isinstance(multiple, bool) or multiple < 1:
+        raise ModelError("frame_multiple must be an integer >= 1")
     onnx_file = _req(raw, "file", str)
     if Path(onnx_file).name != onnx_file:
         raise ModelError(f"file {onnx_file!r} must be a plain file name beside the manifest")
     return Manifest(
-        name=_req(raw, "name", str), path=path, onnx_path=path.parent / onnx_file,
-        sha256=_req(raw, "sha256", str).lower(), architecture=_req(raw, "architecture", str),
-        sample_rate=rate, stft=stft, context_left=left, context_right=right,
-        input_name=_req(io, "input", str), output_name=_req(io, "output", str), sources=sources,
-        residual_source=residual, mask_kind=mask_kind, states=states,
-        default=bool(raw.get("default", False)), raw=raw,
+        name=_req(raw, "name", str),
+        path=path,
+        onnx_path=path.parent / onnx_file,
+        sha256=_req(raw, "sha256", str).lower(),
+        architecture=_req(raw, "architecture", str),
+        sample_rate=rate,
+        stft=stft,
+        context_left=left,
+        context_right=right,
+        input_name=_req(io, "input", str),
+        output_name=_req(io, "output", str),
+        sources=sources,
+        residual_source=residual,
+        mask_kind=mask_kind,
+        states=states,
+        frame_multiple=multiple,
+        default=bool(raw.get("default", False)),
+        raw=raw,
     )
 
 

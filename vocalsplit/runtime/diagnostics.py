@@ -93,7 +93,9 @@ def diagnose(models_dir: Path | None = None) -> Report:
         try:
             m.verify()
             ModelSession(m, parse_device("cpu"))
-            r.facts.append((f"model {m.name}", f"ok (sha256 verified, loads on CPU){' [default]' if m.default else ''}"))
+            r.facts.append(
+                (f"model {m.name}", f"ok (sha256 verified, loads on CPU){' [default]' if m.default else ''}")
+            )
         except VocalsplitError as err:
             r.problems.append(str(err))
     return r

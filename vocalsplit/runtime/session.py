@@ -36,7 +36,9 @@ class ModelSession:
         try:
             self._session = ort.InferenceSession(str(manifest.onnx_path), opts, providers=providers)
         except Exception as err:  # onnxruntime raises its own exception types
-            raise ModelError(f"model {manifest.name!r}: onnxruntime cannot load {manifest.onnx_path.name} ({_first_line(err)})") from err
+            raise ModelError(
+                f"model {manifest.name!r}: onnxruntime cannot load {manifest.onnx_path.name} ({_first_line(err)})"
+            ) from err
         finally:
             ort.set_default_logger_severity(2)
         self.provider = check_actual(device, self._session.get_providers())

@@ -85,11 +85,15 @@ class Batch:
 
 def _result_dict(r: FileResult) -> dict[str, Any]:
     return {
-        "input": str(r.input), "status": r.status, "duration_s": round(r.duration_s, 3),
+        "input": str(r.input),
+        "status": r.status,
+        "duration_s": round(r.duration_s, 3),
         "wall_s": round(r.wall_s, 3),
         "x_realtime": round(r.x_realtime, 2) if r.x_realtime else None,
         "rtf": round(r.wall_s / r.duration_s, 4) if r.duration_s > 0 and r.wall_s > 0 else None,
-        "sample_rate": r.sample_rate, "channels": r.channels, "provider": r.provider,
+        "sample_rate": r.sample_rate,
+        "channels": r.channels,
+        "provider": r.provider,
         "outputs": {s: str(p) for s, p in r.outputs.items()} if r.status != "failed" else {},
         "error": r.error,
     }
@@ -125,8 +129,12 @@ def prepare_batch(req: BatchRequest) -> Batch:
     manifest = resolve_model(req.model, req.models_dir)
     stems = check_stems(manifest, req.stems or list(manifest.sources))
     options = FileOptions(
-        mask=req.mask, chunk_frames=chunk_frames(manifest, req.chunk_seconds), fmt=req.fmt,
-        bit_depth=req.bit_depth, sample_rate=req.sample_rate, existing=req.existing,
+        mask=req.mask,
+        chunk_frames=chunk_frames(manifest, req.chunk_seconds),
+        fmt=req.fmt,
+        bit_depth=req.bit_depth,
+        sample_rate=req.sample_rate,
+        existing=req.existing,
     )
     session = ModelSession(manifest, parse_device(req.device))
     items, problems = collect_inputs(req.inputs, exclude=req.out_dir)

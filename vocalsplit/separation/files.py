@@ -66,7 +66,10 @@ def check_input(path: Path, model: SeparationModel) -> float:
 
 
 def separate_file(
-    model: SeparationModel, plan: OutputPlan, options: FileOptions, provider: str | None = None,
+    model: SeparationModel,
+    plan: OutputPlan,
+    options: FileOptions,
+    provider: str | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> FileResult:
     """Write the stems named in ``plan``; inputs are never modified.
@@ -116,6 +119,12 @@ def separate_file(
         for w in writers.values():
             w.commit()
     return FileResult(
-        path, "ok", dict(plan.outputs), duration_s=done / info.sample_rate if done else duration,
-        wall_s=time.perf_counter() - start, sample_rate=out_rate, channels=info.channels, provider=provider,
+        path,
+        "ok",
+        dict(plan.outputs),
+        duration_s=done / info.sample_rate if done else duration,
+        wall_s=time.perf_counter() - start,
+        sample_rate=out_rate,
+        channels=info.channels,
+        provider=provider,
     )

@@ -56,13 +56,19 @@ def collect_inputs(specs: list[str], exclude: Path | None = None) -> tuple[list[
         path = Path(spec).expanduser()
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
-                and not _is_hidden(p, path) and not _is_within(p, exclude)
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in AUDIO_EXTENSIONS
+                and not _is_hidden(p, path)
+                and not _is_within(p, exclude)
             )
             if not files:
-                problems.append(InputProblem(spec, f"{spec}: folder holds no audio files "
-                                             f"({', '.join(sorted(AUDIO_EXTENSIONS)[:6])}, ...)"))
+                problems.append(
+                    InputProblem(
+                        spec, f"{spec}: folder holds no audio files ({', '.join(sorted(AUDIO_EXTENSIONS)[:6])}, ...)"
+                    )
+                )
             for p in files:
                 rel = p.parent.relative_to(path).as_posix()
                 add(InputFile(p, "" if rel == "." else rel))

@@ -26,8 +26,10 @@ def check_template(template: str, stems: int = 1) -> None:
         raise UsageError(f"--filename {template!r}: {err}") from err
     unknown = sorted(n for n in names if n not in FIELDS)
     if unknown:
-        raise UsageError(f"--filename {template!r}: unknown field {{{unknown[0]}}}; allowed: "
-                         + ", ".join(f"{{{f}}}" for f in FIELDS))
+        raise UsageError(
+            f"--filename {template!r}: unknown field {{{unknown[0]}}}; allowed: "
+            + ", ".join(f"{{{f}}}" for f in FIELDS)
+        )
     if "stem" not in names and stems > 1:
         raise UsageError(f"--filename {template!r} must contain {{stem}}, or every stem would get the same name")
 
@@ -36,7 +38,9 @@ def render(template: str, out_dir: Path, item: InputFile, stem: str, ext: str, m
     text = template.format(track=item.path.stem, stem=stem, ext=ext, model=model, dir=item.relative_dir)
     parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in ("", "/", ".")]
     if not parts or ".." in parts:
-        raise UsageError(f"--filename {template!r} gives {text!r} for {item.path}: must be a relative path without '..'")
+        raise UsageError(
+            f"--filename {template!r} gives {text!r} for {item.path}: must be a relative path without '..'"
+        )
     return out_dir.joinpath(*parts)
 
 

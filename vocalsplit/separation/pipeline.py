@@ -30,9 +30,7 @@ class SeparationModel(Protocol):
 
     def initial_state(self, batch: int) -> dict[str, np.ndarray]: ...
 
-    def run(
-        self, magnitude: np.ndarray, state: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
+    def run(self, magnitude: np.ndarray, state: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
 
 
 def chunk_frames(manifest: Manifest, chunk_seconds: float) -> int:
@@ -63,20 +61,25 @@ class SeparationStream:
     """
 
     def __init__(
-        self, model: SeparationModel, sample_rate: int, channels: int, mask: str,
-        chunk: int, stems: list[str],
+        self,
+        model: SeparationModel,
+        sample_rate: int,
+        channels: int,
+        mask: str,
+        chunk: int,
+        stems: list[str],
     ) -> None:
         m = model.manifest
         self._m, self._mask, self._channels = m, mask, channels
         self.stems = check_stems(m, stems)
         source_masks(np.zeros((1, len(m.sources), 1, 1), np.float32), "soft", mask)  # validates mask
         need_residual = m.residual_source in self.stems
-        self._computed = [
-            s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)
-        ]
+        self._computed = [s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)]
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
         self._stft = StreamingStft(m.stft, channels)
-        self._planner = ChunkPlanner(model, channels, m.stft.bins, m.context_left, m.context_right, chunk)
+        self._planner = ChunkPlanner(
+            model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
+        )
         self._istft = {s: StreamingIstft(m.stft, channels) for s in self._computed}
         self._up = {s: StreamResampler(m.sample_rate, sample_rate, channels) for s in self._computed}
         self._model_emitted = dict.fromkeys(self._computed, 0)
@@ -172,8 +175,13 @@ class SeparationStream:
 
 
 def separate_array(
-    model: SeparationModel, audio: np.ndarray, sample_rate: int, mask: str = "soft",
-    chunk: int = 1024, stems: list[str] | None = None, block: int = 65536,
+    model: SeparationModel,
+    audio: np.ndarray,
+    sample_rate: int,
+    mask: str = "soft",
+    chunk: int = 1024,
+    stems: list[str] | None = None,
+    block: int = 65536,
 ) -> dict[str, np.ndarray]:
     """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape."""
     mono = audio.ndim == 1

@@ -10,9 +10,7 @@ import numpy as np
 class MaskModel(Protocol):
     def initial_state(self, batch: int) -> dict[str, np.ndarray]: ...
 
-    def run(
-        self, magnitude: np.ndarray, state: dict[str, np.ndarray]
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
+    def run(self, magnitude: np.ndarray, state: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]: ...
 
 
 class ChunkPlanner:
@@ -20,14 +18,20 @@ class ChunkPlanner:
 
     Each model call sees ``left + chunk + right`` frames and returns outputs for the
     ``chunk`` centre frames; the stream starts with ``left`` and ends with ``right``
-    zero frames. Recurrent state passes from one call to the next, so the outputs
+    zero frames. With ``multiple`` > 1 every call covers a multiple of that many frames
+    (the last one zero-padded and trimmed). Recurrent state passes from one call to the next, so the outputs
     equal those of one call on the whole signal, whatever the chunk size.
     """
 
-    def __init__(self, model: MaskModel, batch: int, bins: int, left: int, right: int, chunk: int) -> None:
-        if chunk < 1:
-            raise ValueError("chunk must be at least one frame")
+    def __init__(
+        self, model: MaskModel, batch: int, bins: int, left: int, right: int, chunk: int, multiple: int = 1
+    ) -> None:
+        if chunk < 1 or multiple < 1:
+            raise ValueError("chunk and multiple must be at least one frame")
+        # models that work on a fixed grid of windows need every call to start on the grid
+        chunk = -(-chunk // multiple) * multiple
         self._model, self._left, self._right, self._chunk = model, left, right, chunk
+        self._multiple = multiple
         self._state = model.initial_state(batch)
         self._buf = np.zeros((batch, left, bins), dtype=np.float32)
 
@@ -48,7 +52,11 @@ class ChunkPlanner:
         outs = []
         while self._buf.shape[1] > self._left + self._right:
             n = min(self._chunk, self._buf.shape[1] - self._left - self._right)
-            outs.append(self._call(self._buf[:, : self._left + n + self._right]))
+            padded = -(-n // self._multiple) * self._multiple
+            frames = self._buf[:, : self._left + n + self._right]
+            if padded > n:  # beyond the end everything is zeros, in any chunking
+                frames = np.concatenate([frames, np.zeros((b, padded - n, f), np.float32)], axis=1)
+            outs.append(self._call(frames)[:, :, :n])
             self._buf = self._buf[:, n:]
         return outs
 

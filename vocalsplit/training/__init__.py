@@ -10,6 +10,4 @@ def require_torch() -> None:
     try:
         import torch  # noqa: F401
     except ImportError as err:
-        raise TrainingError(
-            "training needs PyTorch: pip install 'vocalsplit[train]' (pins torch==2.13.0)"
-        ) from err
+        raise TrainingError("training needs PyTorch: pip install 'vocalsplit[train]' (pins torch==2.13.0)") from err

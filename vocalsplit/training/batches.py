@@ -3,7 +3,7 @@
 Because the STFT is linear, the mixture of a voice excerpt and a music excerpt is
 the sum of their complex STFTs: remixing (voice of one clip with music of
 another), circular shifts of the voice against the music and random gains cost
-nothing, and voice + accompaniment = mixture holds exactly.
+nothing, and the sources always sum exactly to the mixture.
 """
 
 from __future__ import annotations
@@ -27,29 +27,43 @@ class Augment:
 
 @dataclass
 class Batch:
-    mixture: np.ndarray  # (B, frames + left + right, bins) magnitudes, model input
-    voice: np.ndarray  # (B, frames, bins) magnitudes, target
-    accompaniment: np.ndarray  # (B, frames, bins)
-    voice_c: np.ndarray  # complex, same frames as mixture
-    accompaniment_c: np.ndarray
+    mixture: np.ndarray
+    """``(B, frames + left + right, bins)`` magnitudes: the model input."""
+    targets: np.ndarray
+    """``(B, sources, frames, bins)`` source magnitudes for the centre frames."""
+    sources_c: np.ndarray
+    """``(B, sources, frames + left + right, bins)`` complex source STFTs."""
+
+    @property
+    def voice(self) -> np.ndarray:
+        return self.targets[:, 0]
+
+    @property
+    def accompaniment(self) -> np.ndarray:
+        return self.targets[:, 1:].sum(axis=1) if self.targets.shape[1] > 2 else self.targets[:, 1]
 
 
 def sample_batch(
-    data: SpectralSet, rng: np.random.Generator, batch: int, frames: int, left: int, right: int,
+    data: SpectralSet,
+    rng: np.random.Generator,
+    batch: int,
+    frames: int,
+    left: int,
+    right: int,
     augment: Augment,
 ) -> Batch:
     span = frames + left + right
     n = data.frames
+    s = data.sources.shape[0]
     idx = np.arange(span)
     v_start = rng.integers(0, n, size=batch)
-    shift = rng.integers(-augment.shift_frames, augment.shift_frames + 1, size=batch)
-    a_start = np.where(rng.random(batch) < augment.remix, rng.integers(0, n, size=batch), v_start + shift)
-    v = data.voice[(v_start[:, None] + idx) % n]
-    a = data.accompaniment[(a_start[:, None] + idx) % n]
-    gains = 10.0 ** (rng.uniform(-augment.gain_db, augment.gain_db, size=(2, batch, 1, 1)) / 20.0)
-    v = (v * gains[0]).astype(np.complex64)
-    a = (a * gains[1]).astype(np.complex64)
-    return _make(v, a, left, right)
+    starts = [v_start]
+    for _ in range(1, s):
+        shift = rng.integers(-augment.shift_frames, augment.shift_frames + 1, size=batch)
+        starts.append(np.where(rng.random(batch) < augment.remix, rng.integers(0, n, size=batch), v_start + shift))
+    gains = 10.0 ** (rng.uniform(-augment.gain_db, augment.gain_db, size=(s, batch, 1, 1)) / 20.0)
+    src = np.stack([data.sources[k][(starts[k][:, None] + idx) % n] * gains[k] for k in range(s)], axis=1)
+    return _make(src.astype(np.complex64), left, right)
 
 
 def sequential_batches(data: SpectralSet, batch: int, frames: int, left: int, right: int) -> list[Batch]:
@@ -58,18 +72,15 @@ def sequential_batches(data: SpectralSet, batch: int, frames: int, left: int, ri
     starts = np.arange(0, max(1, data.frames - span + 1), frames)
     out = []
     for i in range(0, len(starts), batch):
-        s = starts[i : i + batch]
-        idx = s[:, None] + np.arange(span)
-        idx = np.minimum(idx, data.frames - 1)
-        out.append(_make(data.voice[idx], data.accompaniment[idx], left, right))
+        idx = np.minimum(starts[i : i + batch, None] + np.arange(span), data.frames - 1)
+        out.append(_make(data.sources[:, idx].transpose(1, 0, 2, 3), left, right))
     return out
 
 
-def _make(v: np.ndarray, a: np.ndarray, left: int, right: int) -> Batch:
-    end = v.shape[1] - right
+def _make(src: np.ndarray, left: int, right: int) -> Batch:
+    end = src.shape[2] - right
     return Batch(
-        mixture=np.abs(v + a).astype(np.float32),
-        voice=np.abs(v[:, left:end]).astype(np.float32),
-        accompaniment=np.abs(a[:, left:end]).astype(np.float32),
-        voice_c=v, accompaniment_c=a,
+        mixture=np.abs(src.sum(axis=1)).astype(np.float32),
+        targets=np.abs(src[:, :, left:end]).astype(np.float32),
+        sources_c=src,
     )

@@ -26,16 +26,25 @@ _MIR1K_NAME = re.compile(r"^(?P<singer>[A-Za-z0-9]+)_(?P<song>\d+)_(?P<clip>\d+)
 
 @dataclass(frozen=True)
 class Clip:
-    """One example: voice and accompaniment, ``(channels, samples)`` at ``rate``."""
+    """One example: named sources, each ``(channels, samples)`` at ``rate``; the first is the voice."""
 
     name: str
-    voice: np.ndarray
-    accompaniment: np.ndarray
+    sources: dict[str, np.ndarray]
     rate: int
 
     @property
+    def voice(self) -> np.ndarray:
+        return next(iter(self.sources.values()))
+
+    @property
+    def accompaniment(self) -> np.ndarray:
+        """Everything but the voice."""
+        rest = list(self.sources.values())[1:]
+        return np.asarray(sum(rest), np.float32)
+
+    @property
     def mixture(self) -> np.ndarray:
-        return self.voice + self.accompaniment
+        return np.asarray(sum(self.sources.values()), np.float32)
 
 
 def find_data_dir(data_dir: Path | None, dataset: str) -> Path:
@@ -55,8 +64,7 @@ def mir1k_wavfile_dir(data_dir: Path) -> Path:
         if candidate.is_dir() and any(_MIR1K_NAME.match(p.name) for p in candidate.iterdir()):
             return candidate
     raise DatasetError(
-        f"{data_dir}: no MIR-1K clips found (expected Wavfile/<singer>_<song>_<clip>.wav, "
-        "e.g. abjones_1_01.wav)"
+        f"{data_dir}: no MIR-1K clips found (expected Wavfile/<singer>_<song>_<clip>.wav, e.g. abjones_1_01.wav)"
     )
 
 
@@ -99,7 +107,7 @@ def load_mir1k_clip(path: Path, rate: int) -> Clip:
     if data.shape[1] != 2:
         raise DatasetError(f"{path}: MIR-1K clips have 2 channels (music, voice), found {data.shape[1]}")
     data = _resample(data, sr, rate)
-    return Clip(path.stem, data[:, 1][None, :], data[:, 0][None, :], rate)
+    return Clip(path.stem, {"vocals": data[:, 1][None, :], "accompaniment": data[:, 0][None, :]}, rate)
 
 
 def _resample(data: np.ndarray, sr: int, rate: int) -> np.ndarray:
@@ -120,22 +128,39 @@ def stems_tracks(data_dir: Path) -> list[Path]:
     return tracks
 
 
-def load_stems_track(track: Path, rate: int, max_seconds: float | None = None) -> Clip:
-    """``vocals.*`` and either ``accompaniment.*`` or the sum of every other stem, any rate/channels."""
+TWO_SOURCES = ("vocals", "accompaniment")
+
+
+def load_stems_track(
+    track: Path, rate: int, max_seconds: float | None = None, sources: tuple[str, ...] = TWO_SOURCES
+) -> Clip:
+    """Named stems of one track folder, any rate/channels, e.g. ``vocals.wav`` + ``accompaniment.flac``.
+
+    A source called ``accompaniment`` without its own file is the sum of every stem
+    that is not another named source (so drums/bass/other folders work too).
+    """
     files = sorted(p for p in track.iterdir() if p.suffix.lower() in _AUDIO and not p.name.startswith("."))
-    vocals = [p for p in files if p.stem.lower() == "vocals"]
-    if not vocals:
+    by_name = {p.stem.lower(): p for p in files}
+    if "vocals" not in by_name:
         raise DatasetError(f"{track}: no vocals.* file")
-    others = [p for p in files if p.stem.lower() not in ("vocals", "mixture")]
-    acc_files = [p for p in others if p.stem.lower() == "accompaniment"] or others
-    if not acc_files:
-        raise DatasetError(f"{track}: no accompaniment.* file and no other stems to sum")
-    voice = _read_any(vocals[0], rate, max_seconds)
-    parts = [_read_any(p, rate, max_seconds) for p in acc_files]
-    n = min([voice.shape[1], *(p.shape[1] for p in parts)])
-    channels = max([voice.shape[0], *(p.shape[0] for p in parts)])
-    acc = sum(_channels(p[:, :n], channels) for p in parts)
-    return Clip(track.name, _channels(voice[:, :n], channels), np.asarray(acc, np.float32), rate)
+    groups: dict[str, list[Path]] = {}
+    for name in sources:
+        if name in by_name:
+            groups[name] = [by_name[name]]
+        elif name == "accompaniment":
+            rest = [p for p in files if p.stem.lower() not in (*sources, "mixture")]
+            if not rest:
+                raise DatasetError(f"{track}: no accompaniment.* file and no other stems to sum")
+            groups[name] = rest
+        else:
+            raise DatasetError(f"{track}: no {name}.* file (sources wanted: {', '.join(sources)})")
+    audio = {name: [_read_any(p, rate, max_seconds) for p in paths] for name, paths in groups.items()}
+    n = min(a.shape[1] for parts in audio.values() for a in parts)
+    channels = max(a.shape[0] for parts in audio.values() for a in parts)
+    stems = {
+        name: np.asarray(sum(_channels(a[:, :n], channels) for a in parts), np.float32) for name, parts in audio.items()
+    }
+    return Clip(track.name, stems, rate)
 
 
 def _channels(x: np.ndarray, channels: int) -> np.ndarray:
@@ -154,31 +179,33 @@ def _read_any(path: Path, rate: int, max_seconds: float | None) -> np.ndarray:
 
 @dataclass
 class SpectralSet:
-    """Complex STFTs of voice and accompaniment, frames concatenated over clips.
+    """Complex STFTs of each source, frames concatenated over clips.
 
-    ``voice``/``accompaniment``: ``(frames, bins)`` complex64; ``starts`` marks
-    where each clip (channel) begins.
+    ``sources``: ``(sources, frames, bins)`` complex64, the voice first; ``starts``
+    marks where each clip (channel) begins.
     """
 
-    voice: np.ndarray
-    accompaniment: np.ndarray
+    sources: np.ndarray
+    names: tuple[str, ...]
     starts: np.ndarray
 
     @property
     def frames(self) -> int:
-        return int(self.voice.shape[0])
+        return int(self.sources.shape[1])
 
 
 def spectral_set(clips: list[Clip], params: StftParams) -> SpectralSet:
     """Each channel of each clip becomes its own example (stereo → two examples)."""
-    voices, accs, starts, pos = [], [], [], 0
-    for clip in clips:
-        v, a = stft(clip.voice, params), stft(clip.accompaniment, params)  # (C, F, T)
-        for c in range(v.shape[0]):
-            voices.append(v[c].T)
-            accs.append(a[c].T)
-            starts.append(pos)
-            pos += v.shape[2]
-    if not voices:
+    if not clips:
         raise DatasetError("no training audio")
-    return SpectralSet(np.concatenate(voices), np.concatenate(accs), np.array(starts))
+    names = tuple(clips[0].sources)
+    parts, starts, pos = [], [], 0
+    for clip in clips:
+        if tuple(clip.sources) != names:
+            raise DatasetError(f"{clip.name}: sources {list(clip.sources)} differ from {list(names)}")
+        specs = np.stack([stft(clip.sources[n], params) for n in names])  # (S, C, F, T)
+        for c in range(specs.shape[1]):
+            parts.append(specs[:, c].transpose(0, 2, 1))
+            starts.append(pos)
+            pos += specs.shape[3]
+    return SpectralSet(np.concatenate(parts, axis=1), names, np.array(starts))

@@ -59,8 +59,13 @@ def _clip_metrics(
     for mask, (est_v, est_a) in estimates.items():
         sdr, sir, sar = bss_eval(ref, np.stack([est_v, est_a]), backend)
         out[mask] = {
-            "SDR": float(sdr[0]), "SIR": float(sir[0]), "SAR": float(sar[0]), "NSDR": float(sdr[0] - base[0]),
-            "acc_SDR": float(sdr[1]), "acc_SIR": float(sir[1]), "acc_SAR": float(sar[1]),
+            "SDR": float(sdr[0]),
+            "SIR": float(sir[0]),
+            "SAR": float(sar[0]),
+            "NSDR": float(sdr[0] - base[0]),
+            "acc_SDR": float(sdr[1]),
+            "acc_SIR": float(sir[1]),
+            "acc_SAR": float(sar[1]),
             "acc_NSDR": float(sdr[1] - base[1]),
         }
     return out
@@ -81,7 +86,9 @@ def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
 
 
 def evaluate(
-    model: SeparationModel, req: EvalRequest, chunk: int,
+    model: SeparationModel,
+    req: EvalRequest,
+    chunk: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Per-clip rows and length-weighted summaries for each mask mode."""
@@ -121,13 +128,23 @@ def evaluate(
     for mask, r in rows.items():
         means = weighted_means(r, KEYS)
         summary[mask] = {
-            "GNSDR": means["NSDR"], "GSIR": means["SIR"], "GSAR": means["SAR"], "GSDR": means["SDR"],
-            "acc_GNSDR": means["acc_NSDR"], "acc_GSIR": means["acc_SIR"], "acc_GSAR": means["acc_SAR"],
+            "GNSDR": means["NSDR"],
+            "GSIR": means["SIR"],
+            "GSAR": means["SAR"],
+            "GSDR": means["SDR"],
+            "acc_GNSDR": means["acc_NSDR"],
+            "acc_GSIR": means["acc_SIR"],
+            "acc_GSAR": means["acc_SAR"],
             "clips": len(r),
         }
     return {
-        "dataset": req.dataset, "backend": req.backend, "clips": len(loaders), "summary": summary,
-        "failures": failures, "rows": rows, "seconds": round(time.monotonic() - started, 1),
+        "dataset": req.dataset,
+        "backend": req.backend,
+        "clips": len(loaders),
+        "summary": summary,
+        "failures": failures,
+        "rows": rows,
+        "seconds": round(time.monotonic() - started, 1),
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -12,7 +12,10 @@ from torch import nn
 from vocalsplit.audio.stft import StftParams
 from vocalsplit.catalog.manifest import SCHEMA_VERSION, file_sha256, load_manifest, write_manifest
 from vocalsplit.errors import TrainingError
-from vocalsplit.training.nets import Drnn, parameter_count
+from vocalsplit.training.nets import parameter_count
+
+if TYPE_CHECKING:
+    from vocalsplit.training.archs import Arch
 
 OPSET = 17
 MAX_IR_VERSION = 10  # onnxruntime >= 1.20 reads it; onnx 1.23 alone would write 14
@@ -20,7 +23,7 @@ PARITY_TOLERANCE = 1e-4
 
 
 class _Exportable(nn.Module):
-    def __init__(self, net: Drnn) -> None:
+    def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = net
 
@@ -29,22 +32,29 @@ class _Exportable(nn.Module):
         return (masks, *new_state)
 
 
-def export_onnx(net: Drnn, path: Path) -> None:
-    """Write ``path`` with a dynamic batch and time axis; state names ``<name>_in``/``<name>_out``."""
+def export_onnx(arch: Arch, path: Path) -> None:
+    """Write ``path`` with dynamic batch and time axes; state names ``<name>_in``/``<name>_out``."""
     import onnx
 
-    net = net.eval()
-    ins = ["magnitude", *(f"{n}_in" for n in net.state_names)]
-    outs = ["masks", *(f"{n}_out" for n in net.state_names)]
-    example = (torch.rand(1, 8 + net.config.context - 1, net.config.bins), *net.initial_state(1))
+    net = arch.net.eval()
+    names = list(net.state_names)
+    ins = ["magnitude", *(f"{n}_in" for n in names)]
+    outs = ["masks", *(f"{n}_out" for n in names)]
+    example = (arch.example_input(1), *net.initial_state(1))
     axes: dict[str, dict[int, str]] = {"magnitude": {0: "batch", 1: "frames"}, "masks": {0: "batch", 2: "frames_out"}}
     for n in ins[1:] + outs[1:]:
         axes[n] = {0: "batch"}
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(
-            _Exportable(net), example, str(path), input_names=ins, output_names=outs,
-            dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+            _Exportable(net),
+            example,
+            str(path),
+            input_names=ins,
+            output_names=outs,
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
         )
     model = onnx.load(str(path))
     if model.ir_version > MAX_IR_VERSION:
@@ -53,15 +63,16 @@ def export_onnx(net: Drnn, path: Path) -> None:
     onnx.checker.check_model(model)
 
 
-def parity(net: Drnn, onnx_path: Path, magnitude: np.ndarray) -> float:
+def parity(arch: Arch, onnx_path: Path, magnitude: np.ndarray) -> float:
     """Largest |torch − onnxruntime| over masks and states for one input ``(B, T, F)``."""
     import onnxruntime as ort
 
-    net = net.eval()
+    net = arch.net.eval()
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    state = net.initial_state(magnitude.shape[0])
     gen = np.random.default_rng(0)
-    state = [torch.from_numpy(gen.normal(0, 0.1, s.shape).astype(np.float32)) for s in state]
+    state = [
+        torch.from_numpy(gen.normal(0, 0.1, s.shape).astype(np.float32)) for s in net.initial_state(magnitude.shape[0])
+    ]
     with torch.no_grad():
         ref_masks, ref_state = net(torch.from_numpy(magnitude), state)
     feeds = {"magnitude": magnitude, **{f"{n}_in": s.numpy() for n, s in zip(net.state_names, state, strict=True)}}
@@ -72,39 +83,66 @@ def parity(net: Drnn, onnx_path: Path, magnitude: np.ndarray) -> float:
 
 
 def export_model(
-    net: Drnn, out: Path, params: StftParams, sample_rate: int, training: dict[str, Any],
-    hyper: dict[str, Any], real_magnitude: np.ndarray | None = None, default: bool = False,
+    arch: Arch,
+    out: Path,
+    params: StftParams,
+    sample_rate: int,
+    training: dict[str, Any],
+    hyper: dict[str, Any],
+    real_magnitude: np.ndarray | None = None,
+    default: bool = False,
     description: str = "",
 ) -> Path:
     """Write ``out.onnx`` + ``out.json``; raise TrainingError if parity exceeds 1e-4."""
+    net = arch.net.eval()
     onnx_path = out.with_suffix(".onnx")
-    export_onnx(net, onnx_path)
+    export_onnx(arch, onnx_path)
     # random input drawn in the network's input domain (its own log-magnitude statistics):
     # far outside it, float32 rounding differences are amplified and say nothing about use
     rng = np.random.default_rng(1)
     mean, std = net.feat_mean.numpy(), net.feat_std.numpy()
-    z = rng.standard_normal((2, 40 + net.config.context - 1, net.config.bins))
+    frames = 4 * arch.frame_multiple if arch.frame_multiple > 1 else 40
+    z = rng.standard_normal((2, frames + arch.left + arch.right, net.config.bins))
     random_mag = np.expm1(np.maximum(mean + std * z, 0.0)).astype(np.float32)
-    checks = {"random_max_abs": parity(net, onnx_path, random_mag)}
+    checks = {"random_max_abs": parity(arch, onnx_path, random_mag)}
     if real_magnitude is not None:
-        checks["real_clip_max_abs"] = parity(net, onnx_path, real_magnitude.astype(np.float32))
+        checks["real_clip_max_abs"] = parity(arch, onnx_path, real_magnitude.astype(np.float32))
     worst = max(checks.values())
     if worst > PARITY_TOLERANCE:
         raise TrainingError(f"ONNX export differs from torch by {worst:.2e} (> {PARITY_TOLERANCE}); not shipped")
-    half = net.config.half
+    sources = list(arch.sources)
+    state_shape = [getattr(net, "state_layers", 1), getattr(net.config, "hidden", 0)]
     manifest = {
-        "schema_version": SCHEMA_VERSION, "name": out.name, "file": onnx_path.name,
-        "sha256": file_sha256(onnx_path), "description": description, "architecture": "drnn",
-        "sample_rate": sample_rate, "stft": {"n_fft": params.n_fft, "hop": params.hop, "window": params.window},
-        "context_frames": {"left": half, "right": half},
+        "schema_version": SCHEMA_VERSION,
+        "name": out.name,
+        "file": onnx_path.name,
+        "sha256": file_sha256(onnx_path),
+        "description": description or _DESCRIPTIONS[arch.name],
+        "architecture": arch.name,
+        "sample_rate": sample_rate,
+        "stft": {"n_fft": params.n_fft, "hop": params.hop, "window": params.window},
+        "context_frames": {"left": arch.left, "right": arch.right},
+        "frame_multiple": arch.frame_multiple,
         "io": {"input": "magnitude", "output": "masks"},
-        "state": [{"input": f"{n}_in", "output": f"{n}_out", "shape": [net.state_layers, net.config.hidden]}
-                  for n in net.state_names],
-        "sources": ["vocals", "accompaniment"], "residual_source": "accompaniment", "mask_kind": "soft",
-        "default": default, "parameters": parameter_count(net), "hyperparameters": hyper,
-        "training": training, "parity": checks, "quality": {},
+        "state": [{"input": f"{n}_in", "output": f"{n}_out", "shape": state_shape} for n in net.state_names],
+        "sources": sources,
+        "residual_source": sources[-1] if len(sources) > 2 else "accompaniment",
+        "mask_kind": arch.mask_kind,
+        "default": default,
+        "parameters": parameter_count(net),
+        "hyperparameters": hyper,
+        "training": training,
+        "parity": checks,
+        "quality": {},
     }
     path = out.with_suffix(".json")
     write_manifest(path, manifest)
     load_manifest(path).verify()
     return path
+
+
+_DESCRIPTIONS = {
+    "drnn": "Deep recurrent network with joint soft-mask layer (Huang et al. 2014), trained by vocalsplit",
+    "cnn": "Convolutional soft-mask network, vertical/horizontal convolutions (Chandna et al. 2017), trained by vocalsplit",
+    "bmcnn": "Binary-mask CNN over a context window of log-magnitude frames, trained by vocalsplit",
+}

@@ -24,8 +24,12 @@ def generalized_kl(estimate: torch.Tensor, target: torch.Tensor, eps: float = 1e
 
 
 def discriminative_loss(
-    masks: torch.Tensor, mixture: torch.Tensor, voice: torch.Tensor, accompaniment: torch.Tensor,
-    kind: str = "mse", gamma: float = 0.05,
+    masks: torch.Tensor,
+    mixture: torch.Tensor,
+    voice: torch.Tensor,
+    accompaniment: torch.Tensor,
+    kind: str = "mse",
+    gamma: float = 0.05,
 ) -> torch.Tensor:
     """``masks`` ``(B, 2, T, F)``; ``mixture``/``voice``/``accompaniment`` magnitudes ``(B, T, F)``."""
     if kind not in LOSSES:
@@ -35,4 +39,30 @@ def discriminative_loss(
     loss = d(est_v, voice) + d(est_a, accompaniment)
     if gamma:
         loss = loss - gamma * (d(est_v, accompaniment) + d(est_a, voice))
+    return loss
+
+
+def source_discriminative_loss(
+    estimates: torch.Tensor,
+    targets: torch.Tensor,
+    sources: tuple[str, ...],
+    alpha: float = 0.001,
+    beta: float = 0.01,
+    beta_vocals: float = 0.03,
+) -> torch.Tensor:
+    """Chandna et al.'s loss for ``(B, S, T, F)`` estimates and targets.
+
+    Squared error of each source, minus weighted squared errors against the other
+    sources: ``beta_vocals`` for the vocals estimate against every other source,
+    ``beta`` for any estimate against the vocals, ``alpha`` for the remaining pairs
+    (e.g. drums against bass). Terms are means over elements.
+    """
+    loss = ((estimates - targets) ** 2).mean() * len(sources)
+    for i, name in enumerate(sources):
+        for j, other in enumerate(sources):
+            if i == j:
+                continue
+            weight = beta_vocals if name == "vocals" else beta if other == "vocals" else alpha
+            if weight:
+                loss = loss - weight * ((estimates[:, i] - targets[:, j]) ** 2).mean()
     return loss

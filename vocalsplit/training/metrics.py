@@ -18,7 +18,9 @@ from vocalsplit.errors import UsageError
 BACKENDS = ("fast", "mir_eval")
 
 
-def bss_eval(reference: np.ndarray, estimate: np.ndarray, backend: str = "fast") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bss_eval(
+    reference: np.ndarray, estimate: np.ndarray, backend: str = "fast"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SDR, SIR, SAR per source (dB) for ``(sources, samples)`` arrays, no permutation."""
     reference = np.asarray(reference, np.float64)
     estimate = np.asarray(estimate, np.float64)

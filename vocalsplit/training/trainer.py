@@ -1,4 +1,4 @@
-"""Training loop: Adam, seeded, validation, best/last checkpoints, resume, JSON log."""
+"""Training loop: Adam, seeded, validation, best/last checkpoints, resume, JSON log, export."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from vocalsplit.audio.stft import StftParams
+from vocalsplit.audio.stft import StftParams, stft
 from vocalsplit.errors import DatasetError, TrainingError, UsageError
+from vocalsplit.training.archs import ARCHITECTURES, Arch, LossSettings, build_arch
 from vocalsplit.training.batches import Augment, sample_batch, sequential_batches
 from vocalsplit.training.datasets import (
+    TWO_SOURCES,
     Clip,
     find_data_dir,
     load_mir1k_clip,
@@ -27,8 +29,8 @@ from vocalsplit.training.datasets import (
     validation_split,
 )
 from vocalsplit.training.export import export_model
-from vocalsplit.training.losses import LOSSES, discriminative_loss
-from vocalsplit.training.nets import DrnnConfig, build_net, parameter_count
+from vocalsplit.training.losses import LOSSES
+from vocalsplit.training.nets import parameter_count
 
 DATASETS = ("mir1k", "stems")
 
@@ -47,9 +49,11 @@ class TrainConfig:
     out: Path
     run_dir: Path
     arch: str = "drnn"
-    net: DrnnConfig = field(default_factory=DrnnConfig)
-    loss: str = "mse"
-    gamma: float = 0.05
+    arch_options: dict[str, Any] = field(default_factory=dict)
+    """Architecture fields: DRNN (context, layers, hidden, recurrent_layer, cell), CNN
+    (window, vertical_filters, ...), BMCNN (context, channels, dense, dropout)."""
+    sources: tuple[str, ...] = TWO_SOURCES
+    loss: LossSettings = field(default_factory=LossSettings)
     lr: float = 1e-3
     batch: int = 32
     frames: int = 64
@@ -63,22 +67,27 @@ class TrainConfig:
     hop: int = 512
     augment: Augment = field(default_factory=Augment)
     resume: bool = False
+    init_from: Path | None = None
+    """Start from this checkpoint's weights (fine-tuning), same architecture."""
     default: bool = False
-    threads: int = 0
     max_track_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        from vocalsplit.training.nets import ARCHITECTURES
-
         if self.arch not in ARCHITECTURES:
             raise UsageError(f"unknown architecture {self.arch!r}; allowed: {', '.join(ARCHITECTURES)}")
-        if self.loss not in LOSSES:
-            raise UsageError(f"--loss {self.loss!r}; allowed: {', '.join(LOSSES)}")
+        if self.loss.kind not in LOSSES:
+            raise UsageError(f"--loss {self.loss.kind!r}; allowed: {', '.join(LOSSES)}")
         for d in self.data:
             if d.kind not in DATASETS:
                 raise UsageError(f"--dataset {d.kind!r}; allowed: {', '.join(DATASETS)}")
+            if d.kind == "mir1k" and d.mir1k_clips not in ("train", "all"):
+                raise UsageError(f"--mir1k-clips {d.mir1k_clips!r}; allowed: train, all")
         if not self.data:
             raise UsageError("give at least one --dataset")
+        if self.sources[0] != "vocals" or len(self.sources) < 2:
+            raise UsageError(f"--sources {','.join(self.sources)}: must start with vocals and name at least two")
+        if len(self.sources) > 2 and (self.arch != "cnn" or any(d.kind == "mir1k" for d in self.data)):
+            raise UsageError("more than two sources need --arch cnn and stems datasets")
 
 
 @dataclass
@@ -109,64 +118,81 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
             tr, va = validation_split(pool, config.val_fraction, config.seed + i)
             train += [load_mir1k_clip(p, config.sample_rate) for p in tr]
             val += [load_mir1k_clip(p, config.sample_rate) for p in va]
-            described.append({"dataset": "mir1k", "clips": spec.mir1k_clips, "train_clips": len(tr),
-                              "validation_clips": [p.stem for p in va]})
+            described.append(
+                {
+                    "dataset": "mir1k",
+                    "clips": spec.mir1k_clips,
+                    "train_clips": len(tr),
+                    "validation_clips": [p.stem for p in va],
+                }
+            )
         else:
             tracks = stems_tracks(root)
-            if len(tracks) >= 2:
-                tr, va = validation_split(tracks, config.val_fraction, config.seed + i)
-            else:
-                tr, va = tracks, []
-            train += [load_stems_track(t, config.sample_rate, config.max_track_seconds) for t in tr]
-            val += [load_stems_track(t, config.sample_rate, config.max_track_seconds) for t in va]
-            described.append({"dataset": "stems", "folder": root.name, "train_tracks": [t.name for t in tr],
-                              "validation_tracks": [t.name for t in va]})
+            tr, va = (
+                validation_split(tracks, config.val_fraction, config.seed + i) if len(tracks) >= 2 else (tracks, [])
+            )
+            load = lambda t: load_stems_track(t, config.sample_rate, config.max_track_seconds, config.sources)  # noqa: E731
+            train += [load(t) for t in tr]
+            val += [load(t) for t in va]
+            described.append(
+                {
+                    "dataset": "stems",
+                    "folder": root.name,
+                    "train_tracks": [t.name for t in tr],
+                    "validation_tracks": [t.name for t in va],
+                }
+            )
     if not val:
         raise DatasetError("no validation clip could be held out of the training data")
     return train, val, {"data": described}
 
 
-def _checkpoint(path: Path, net: torch.nn.Module, opt: torch.optim.Optimizer, step: int, best: float,
-                rng: np.random.Generator, elapsed: float) -> None:
+def _checkpoint(
+    path: Path, arch: Arch, opt: torch.optim.Optimizer, step: int, best: float, rng: np.random.Generator, elapsed: float
+) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "best": best,
-                "rng": rng.bit_generator.state, "elapsed": elapsed}, tmp)
+    torch.save(
+        {
+            "net": arch.net.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+            "best": best,
+            "rng": rng.bit_generator.state,
+            "elapsed": elapsed,
+            "arch": arch.name,
+        },
+        tmp,
+    )
     tmp.replace(path)
 
 
-def _validate(net: torch.nn.Module, batches: list[Any], config: TrainConfig) -> float:
-    net.eval()
-    total, n = 0.0, 0
+def _validate(arch: Arch, batches: list[Any], settings: LossSettings) -> float:
+    arch.net.eval()
     with torch.no_grad():
-        for b in batches:
-            masks, _ = net(torch.from_numpy(b.mixture), net.initial_state(b.mixture.shape[0]))
-            half = config.net.half
-            mix = torch.from_numpy(b.mixture[:, half : b.mixture.shape[1] - half])
-            total += float(discriminative_loss(masks, mix, torch.from_numpy(b.voice),
-                                               torch.from_numpy(b.accompaniment), config.loss, 0.0))
-            n += 1
-    net.train()
-    return total / max(n, 1)
+        losses = [float(arch.loss(b, settings, discriminative=False)) for b in batches]
+    arch.net.train()
+    return float(np.mean(losses)) if losses else math.inf
 
 
-def train(config: TrainConfig, progress: ProgressFn | None = None, stop: Callable[[], bool] | None = None) -> TrainResult:
+def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResult:
     """Train, keep the best checkpoint by validation loss, export it with its manifest."""
-    if config.threads:
-        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     params = StftParams(config.n_fft, config.hop)
-    config.net = DrnnConfig(**{**asdict(config.net), "bins": params.bins})
+    arch = build_arch(config.arch, params.bins, {**config.arch_options, "sources": config.sources}, config.frames)
     train_clips, val_clips, data_info = load_clips(config)
     train_set, val_set = spectral_set(train_clips, params), spectral_set(val_clips, params)
-    half = config.net.half
-    val_batches = sequential_batches(val_set, config.batch, config.frames * 4, half, half)
+    left, right = arch.train_context
+    frames = arch.train_span - left - right
+    val_batches = sequential_batches(val_set, config.batch, frames, left, right)
 
-    net = build_net(config.arch, config.net)
-    sample = np.abs(train_set.voice[:: 7] + train_set.accompaniment[:: 7])
-    feats = np.log1p(sample)
-    net.set_normalisation(torch.from_numpy(feats.mean(0)).float(), torch.from_numpy(feats.std(0)).float())
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    feats = np.log1p(np.abs(train_set.sources[:, ::7].sum(axis=0)))
+    arch.net.set_normalisation(torch.from_numpy(feats.mean(0)).float(), torch.from_numpy(feats.std(0)).float())
+    if config.init_from is not None:
+        if not config.init_from.exists():
+            raise TrainingError(f"--init-from {config.init_from}: no such checkpoint")
+        arch.net.load_state_dict(torch.load(config.init_from, weights_only=False)["net"])
+    opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     config.run_dir.mkdir(parents=True, exist_ok=True)
     last, best_path, log_path = config.run_dir / "last.pt", config.run_dir / "best.pt", config.run_dir / "log.jsonl"
     step, best, elapsed_before = 0, math.inf, 0.0
@@ -174,7 +200,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, stop: Callabl
         if not last.exists():
             raise TrainingError(f"--resume: no checkpoint at {last}")
         ck = torch.load(last, weights_only=False)
-        net.load_state_dict(ck["net"])
+        arch.net.load_state_dict(ck["net"])
         opt.load_state_dict(ck["opt"])
         step, best, elapsed_before = ck["step"], ck["best"], ck.get("elapsed", 0.0)
         rng.bit_generator.state = ck["rng"]
@@ -185,16 +211,11 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, stop: Callabl
     started = time.monotonic()
     deadline = None if config.minutes is None else started + 60 * config.minutes
     val_loss: float | None = None
-    net.train()
+    arch.net.train()
     try:
         while step < config.steps and (deadline is None or time.monotonic() < deadline):
-            if stop is not None and stop():
-                break
-            b = sample_batch(train_set, rng, config.batch, config.frames, half, half, config.augment)
-            masks, _ = net(torch.from_numpy(b.mixture), net.initial_state(config.batch))
-            mix = torch.from_numpy(b.mixture[:, half : b.mixture.shape[1] - half])
-            loss = discriminative_loss(masks, mix, torch.from_numpy(b.voice), torch.from_numpy(b.accompaniment),
-                                       config.loss, config.gamma)
+            b = sample_batch(train_set, rng, config.batch, frames, left, right, config.augment)
+            loss = arch.loss(b, config.loss)
             loss_value = loss.item()
             if not math.isfinite(loss_value):
                 raise TrainingError(
@@ -203,47 +224,70 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, stop: Callabl
                 )
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            torch.nn.utils.clip_grad_norm_(arch.net.parameters(), 5.0)
             opt.step()
             step += 1
-            if step % config.val_every == 0 or step == config.steps:
-                val_loss = _validate(net, val_batches, config)
+            if step % config.val_every == 0:
+                val_loss = _validate(arch, val_batches, config.loss)
                 elapsed = elapsed_before + time.monotonic() - started
                 if val_loss < best:
                     best = val_loss
-                    _checkpoint(best_path, net, opt, step, best, rng, elapsed)
-                _checkpoint(last, net, opt, step, best, rng, elapsed)
+                    _checkpoint(best_path, arch, opt, step, best, rng, elapsed)
+                _checkpoint(last, arch, opt, step, best, rng, elapsed)
                 with log_path.open("a") as f:
-                    f.write(json.dumps({"step": step, "loss": loss_value, "val_loss": val_loss,
-                                        "minutes": round(elapsed / 60, 2)}) + "\n")
+                    f.write(
+                        json.dumps(
+                            {"step": step, "loss": loss_value, "val_loss": val_loss, "minutes": round(elapsed / 60, 2)}
+                        )
+                        + "\n"
+                    )
             if progress is not None:
                 progress(step, config.steps, loss_value, val_loss)
     except KeyboardInterrupt:
-        _checkpoint(last, net, opt, step, best, rng, elapsed_before + time.monotonic() - started)
+        _checkpoint(last, arch, opt, step, best, rng, elapsed_before + time.monotonic() - started)
         raise
-    if not best_path.exists() or (val_loss is None and step % config.val_every):
-        val_loss = _validate(net, val_batches, config)
-        if val_loss < best:
+    if step % config.val_every or not best_path.exists():
+        val_loss = _validate(arch, val_batches, config.loss)
+        elapsed = elapsed_before + time.monotonic() - started
+        if val_loss < best or not best_path.exists():
             best = val_loss
-            _checkpoint(best_path, net, opt, step, best, rng, elapsed_before + time.monotonic() - started)
+            _checkpoint(best_path, arch, opt, step, best, rng, elapsed)
+        _checkpoint(last, arch, opt, step, best, rng, elapsed)
     minutes = (elapsed_before + time.monotonic() - started) / 60
-    net.load_state_dict(torch.load(best_path, weights_only=False)["net"])
+    arch.net.load_state_dict(torch.load(best_path, weights_only=False)["net"])
+    arch.net.eval()
     _plot(log_path, config.run_dir / "loss.png")
-    real = np.abs(stft_clip(val_clips[0], params))[:, :200]
-    training = {**data_info, "steps": step, "minutes": round(minutes, 1), "best_validation_loss": best,
-                "hardware": _hardware(), "protocol": "MIR-1K (Huang et al. 2014): train singers abjones+amy"}
-    hyper = {**config.net.to_dict(), "arch": config.arch, "loss": config.loss, "gamma": config.gamma,
-             "lr": config.lr, "batch": config.batch, "frames": config.frames, "seed": config.seed,
-             "augment": asdict(config.augment)}
-    manifest = export_model(net, config.out, params, config.sample_rate, training, hyper, real,
-                            default=config.default, description=f"DRNN ({config.net.cell}) trained by vocalsplit")
-    return TrainResult(manifest, step, best, minutes, parameter_count(net))
+    clip = val_clips[0]
+    real = np.abs(stft(clip.mixture[:1], params)).transpose(0, 2, 1)[:, : 16 * max(arch.frame_multiple, 8)]
+    real = real[:, : arch.left + arch.right + _fit(real.shape[1] - arch.left - arch.right, arch.frame_multiple)]
+    training = {
+        **data_info,
+        "steps": step,
+        "minutes": round(minutes, 1),
+        "best_validation_loss": best,
+        "hardware": _hardware(),
+        "init_from": str(config.init_from) if config.init_from else None,
+    }
+    hyper = {
+        "arch": config.arch,
+        **_arch_config(arch),
+        "loss": asdict(config.loss),
+        "lr": config.lr,
+        "batch": config.batch,
+        "frames": frames,
+        "seed": config.seed,
+        "augment": asdict(config.augment),
+    }
+    manifest = export_model(arch, config.out, params, config.sample_rate, training, hyper, real, default=config.default)
+    return TrainResult(manifest, step, best, minutes, parameter_count(arch.net))
 
 
-def stft_clip(clip: Clip, params: StftParams) -> np.ndarray:
-    from vocalsplit.audio.stft import stft
+def _fit(n: int, multiple: int) -> int:
+    return max(multiple, n - n % multiple)
 
-    return stft(clip.mixture[:1], params).transpose(0, 2, 1)
+
+def _arch_config(arch: Arch) -> dict[str, Any]:
+    return dict(arch.net.config.to_dict())
 
 
 def _describe(config: TrainConfig) -> dict[str, Any]:
@@ -256,7 +300,7 @@ def _hardware() -> str:
     import os
     import platform
 
-    return f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}"
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def _plot(log_path: Path, png: Path) -> None:
@@ -273,7 +317,7 @@ def _plot(log_path: Path, png: Path) -> None:
     if not rows:
         return
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label="train (discriminative)")
+    ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label="train (with discriminative term)")
     ax.plot([r["step"] for r in rows], [r["val_loss"] for r in rows], label="validation")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")

@@ -1,0 +1,110 @@
+"""The convolutional models: train → export → parity → streaming separation, 2 and 4 sources."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import tone_mix, write_audio
+from test_training_data import make_stems
+
+torch = pytest.importorskip("torch")
+
+from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
+from vocalsplit.runtime.providers import parse_device  # noqa: E402
+from vocalsplit.runtime.session import ModelSession  # noqa: E402
+from vocalsplit.separation.pipeline import separate_array  # noqa: E402
+from vocalsplit.training.archs import LossSettings, build_arch  # noqa: E402
+from vocalsplit.training.losses import source_discriminative_loss  # noqa: E402
+from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E402
+
+CNN_SMALL = {"window": 8, "vertical_filters": 6, "horizontal_filters": 5, "horizontal_kernel": 3, "bottleneck": 16}
+
+
+def _train(tmp_path: Path, arch: str, data: Path, sources: tuple[str, ...] = ("vocals", "accompaniment"), **options):  # type: ignore[no-untyped-def]
+    config = TrainConfig(
+        data=[DataSpec("stems", data)],
+        out=tmp_path / "models" / f"{arch}-test",
+        run_dir=tmp_path / f"run-{arch}",
+        arch=arch,
+        arch_options=options,
+        sources=sources,
+        batch=4,
+        frames=8,
+        steps=4,
+        val_every=2,
+        n_fft=256,
+        hop=64,
+        val_fraction=0.34,
+    )
+    return train(config)
+
+
+def test_chandna_cnn_trains_exports_and_streams_chunk_invariantly(tmp_path: Path) -> None:
+    result = _train(tmp_path, "cnn", make_stems(tmp_path / "stems"), **CNN_SMALL)
+    m = load_manifest(result.manifest)
+    assert (m.architecture, m.frame_multiple, m.context_left, m.context_right, m.mask_kind) == ("cnn", 4, 4, 4, "soft")
+    raw = json.loads(result.manifest.read_text())
+    assert max(raw["parity"].values()) < 1e-4
+    session = ModelSession(m, parse_device("cpu"))
+    x = tone_mix(1.3, 22050)
+    whole = separate_array(session, x, 22050, chunk=100_000)
+    chunked = separate_array(session, x, 22050, chunk=5, block=3001)  # 5 frames → rounded to the window grid
+    assert np.max(np.abs(whole["vocals"] - chunked["vocals"])) < 1e-4
+    assert np.max(np.abs(whole["vocals"] + whole["accompaniment"] - x)) < 1e-4
+
+
+def test_binary_mask_cnn_exports_probabilities(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = _train(tmp_path, "bmcnn", make_stems(tmp_path / "stems"), context=5, channels=(4, 4), dense=16)
+    m = load_manifest(result.manifest)
+    assert (m.mask_kind, m.context_left, m.sources) == ("probability", 2, ("vocals", "accompaniment"))
+    assert max(json.loads(result.manifest.read_text())["parity"].values()) < 1e-4
+    song = write_audio(tmp_path / "song.wav", tone_mix(1.0, 16000), 16000)
+    for mask in ("binary", "soft"):
+        code, _, stderr = cli(song, "-o", tmp_path / mask, "--model", result.manifest, "--mask", mask, "-q")
+        assert code == 0, stderr
+    v_bin, _ = sf.read(str(tmp_path / "binary/song/vocals.wav"))
+    v_soft, _ = sf.read(str(tmp_path / "soft/song/vocals.wav"))
+    assert v_bin.shape == v_soft.shape and not np.allclose(v_bin, v_soft)
+
+
+def test_four_source_cnn_writes_each_source(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    names = ("vocals", "drums", "bass", "other")
+    for t in ("a", "b", "c"):
+        for i, name in enumerate(names):
+            write_audio(tmp_path / "musdb" / t / f"{name}.wav", tone_mix(1.0, 16000, seed=i + 3 * ord(t)), 16000)
+    result = _train(tmp_path, "cnn", tmp_path / "musdb", sources=names, **CNN_SMALL)
+    m = load_manifest(result.manifest)
+    assert m.sources == names and m.residual_source == "other"
+    song = write_audio(tmp_path / "song.wav", tone_mix(1.0, 16000), 16000)
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--model", result.manifest, "--stems", "drums,bass,other", "-q")
+    assert code == 0, stderr
+    written = sorted(p.stem for p in (tmp_path / "out" / "song").iterdir())
+    assert written == ["bass", "drums", "other"]
+    code, _, _ = cli(song, "-o", tmp_path / "all", "--model", result.manifest, "-q")
+    parts = [sf.read(str(tmp_path / "all/song" / f"{n}.wav"))[0] for n in names]
+    assert np.max(np.abs(sum(parts) - sf.read(str(song))[0])) < 4 / 32768
+
+
+def test_chandna_loss_terms() -> None:
+    targets = torch.rand(2, 2, 3, 4)
+    perfect = source_discriminative_loss(targets, targets, ("vocals", "accompaniment"), 0.0, 0.0, 0.0)
+    assert float(perfect) == 0.0
+    disc = source_discriminative_loss(targets, targets, ("vocals", "accompaniment"), 0.001, 0.01, 0.03)
+    cross = ((targets[:, 0] - targets[:, 1]) ** 2).mean()
+    assert float(disc) == pytest.approx(-(0.03 + 0.01) * float(cross), rel=1e-5)
+
+
+def test_cnn_forward_equals_blended_windows() -> None:
+    arch = build_arch("cnn", 33, CNN_SMALL, 8)
+    net = arch.net.eval()
+    x = torch.rand(1, 8 * 3, 33)
+    with torch.no_grad():
+        masks, _ = net(x, [])
+        w0, w1 = net.window_masks(x[:, 0:8]), net.window_masks(x[:, 4:12])
+    blend = net.blend
+    expected = w0[:, :, 4:] * blend[4:, None] + w1[:, :, :4] * blend[:4, None]
+    assert torch.allclose(masks[:, :, :4], expected, atol=1e-6)
+    assert torch.allclose(blend[:4] + blend[4:], torch.ones(4))
+    assert LossSettings().beta_vocals == 0.03
