@@ -26,11 +26,12 @@ def benchmark_model(folder: Path) -> Path:
     """A random-weight DRNN of the shipped size (needs torch), else the tiny test model."""
     try:
         from vocalsplit.audio.stft import StftParams
+        from vocalsplit.training.archs import build_arch
         from vocalsplit.training.export import export_model
-        from vocalsplit.training.nets import Drnn, DrnnConfig
 
-        net = Drnn(DrnnConfig(bins=513, context=3, layers=3, hidden=384, recurrent_layer=0, cell="gru"))
-        return export_model(net, folder / "bench-drnn", StftParams(1024, 512), 16000, {}, {})
+        options = {"context": 3, "layers": 3, "hidden": 384, "recurrent_layer": 0, "cell": "gru"}
+        arch = build_arch("drnn", 513, options, 64)
+        return export_model(arch, folder / "bench-drnn", StftParams(1024, 512), 16000, {}, {})
     except ImportError:
         import sys
 

@@ -245,7 +245,7 @@ def models(
     from vocalsplit.catalog.registry import list_manifests
 
     manifests, problems = list_manifests(models_dir)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in manifests:
         q = m.quality.get("mir1k_test", {}) if isinstance(m.quality.get("mir1k_test"), dict) else {}
         soft = q.get("soft", {}) if isinstance(q.get("soft"), dict) else {}

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from vocalsplit.audio.formats import choose_subtype
 from vocalsplit.audio.reader import probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler
@@ -102,9 +104,9 @@ def separate_file(
             for s, p in todo.items()
         }
 
-        def write(parts: dict[str, object], last: bool) -> None:
+        def write(parts: dict[str, np.ndarray], last: bool) -> None:
             for s, y in parts.items():
-                writers[s].write(converters[s].push(y, last=last))  # type: ignore[arg-type]
+                writers[s].write(converters[s].push(y, last=last))
 
         try:
             for block in read_blocks(info, options.block_frames):

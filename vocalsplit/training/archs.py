@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from vocalsplit.errors import UsageError
+from vocalsplit.training.base import SeparationNet
 from vocalsplit.training.batches import Batch
 from vocalsplit.training.cnn import BinaryMaskCnn, BmcnnConfig, ChandnaCnn, CnnConfig
 from vocalsplit.training.losses import discriminative_loss, source_discriminative_loss
@@ -34,7 +34,7 @@ class Arch:
     """A network with its training span and losses."""
 
     name: str
-    net: nn.Module
+    net: SeparationNet
     left: int
     right: int
     train_span: int
@@ -55,16 +55,17 @@ class Arch:
     def loss(self, batch: Batch, settings: LossSettings, discriminative: bool = True) -> torch.Tensor:
         mix = torch.from_numpy(batch.mixture)
         targets = torch.from_numpy(batch.targets)
-        if self.name == "drnn":
+        if isinstance(self.net, Drnn):
             masks, _ = self.net(mix, self.net.initial_state(mix.shape[0]))
             centre = mix[:, self.left : mix.shape[1] - self.right]
             return discriminative_loss(
                 masks, centre, targets[:, 0], targets[:, 1], settings.kind, settings.gamma if discriminative else 0.0
             )
-        if self.name == "cnn":
+        if isinstance(self.net, ChandnaCnn):
             masks = self.net.window_masks(mix)
             weights = (settings.alpha, settings.beta, settings.beta_vocals) if discriminative else (0.0, 0.0, 0.0)
             return source_discriminative_loss(masks * mix[:, None], targets, self.sources, *weights)
+        assert isinstance(self.net, BinaryMaskCnn)
         logits = self.net.logits(mix)[:, 0]
         ideal = (targets[:, 0] > targets[:, 1:].sum(dim=1)).float()
         return F.binary_cross_entropy_with_logits(logits, ideal)

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from vocalsplit.errors import UsageError
+from vocalsplit.training.base import SeparationNet
 
 
 @dataclass(frozen=True)
@@ -54,28 +55,7 @@ class CnnConfig:
         return {**asdict(self), "sources": list(self.sources)}
 
 
-class _Normalised(nn.Module):
-    """Log compression and per-bin standardisation stored inside the network."""
-
-    def __init__(self, bins: int) -> None:
-        super().__init__()
-        self.register_buffer("feat_mean", torch.zeros(bins))
-        self.register_buffer("feat_std", torch.ones(bins))
-
-    def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        self.feat_mean.copy_(mean)
-        self.feat_std.copy_(std.clamp_min(1e-3))
-
-    def features(self, magnitude: torch.Tensor) -> torch.Tensor:
-        return (torch.log1p(magnitude) - self.feat_mean) / self.feat_std
-
-    state_names: list[str] = []
-
-    def initial_state(self, batch: int) -> list[torch.Tensor]:
-        return []
-
-
-class ChandnaCnn(_Normalised):
+class ChandnaCnn(SeparationNet):
     """Streaming: ``(batch, n + window, bins)`` → masks ``(batch, sources, n, bins)``, n a multiple of window/2."""
 
     def __init__(self, config: CnnConfig) -> None:
@@ -90,6 +70,7 @@ class ChandnaCnn(_Normalised):
         self.horizontal_t = nn.ConvTranspose2d(c.horizontal_filters, c.vertical_filters, (c.horizontal_kernel, 1))
         self.vertical_t = nn.ConvTranspose2d(c.vertical_filters, len(c.sources), (1, c.bins))
         n = torch.arange(c.window, dtype=torch.float32)
+        self.blend: torch.Tensor
         self.register_buffer("blend", 0.5 - 0.5 * torch.cos(2 * math.pi * n / c.window))
 
     def window_masks(self, magnitude: torch.Tensor) -> torch.Tensor:
@@ -138,7 +119,7 @@ class BmcnnConfig:
         return {**asdict(self), "sources": list(self.sources), "channels": list(self.channels)}
 
 
-class BinaryMaskCnn(_Normalised):
+class BinaryMaskCnn(SeparationNet):
     """``(batch, n + context - 1, bins)`` → voice probabilities ``(batch, 1, n, bins)``."""
 
     def __init__(self, config: BmcnnConfig) -> None:

@@ -73,7 +73,8 @@ def mir1k_split(data_dir: Path) -> dict[str, list[Path]]:
 
     Clips are ``<singer>_<song>_<clip>.wav`` (or ``.flac``)."""
     wav_dir = mir1k_wavfile_dir(data_dir)
-    train, test = [], []
+    train: list[Path] = []
+    test: list[Path] = []
     for p in sorted(wav_dir.iterdir()):
         m = _MIR1K_NAME.match(p.name)
         if not m:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,9 @@ def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
         paths = mir1k_split(root)["test"]
         if not paths:
             raise DatasetError(f"{root}: no MIR-1K test clips (singers other than abjones, amy)")
-        loaders = [lambda p=p: load_mir1k_clip(p, 16000) for p in paths]
+        loaders: list[Callable[[], Clip]] = [partial(load_mir1k_clip, p, 16000) for p in paths]
     elif req.dataset == "stems":
-        loaders = [lambda t=t: load_stems_track(t, 44100, req.max_track_seconds) for t in stems_tracks(root)]
+        loaders = [partial(load_stems_track, t, 44100, req.max_track_seconds) for t in stems_tracks(root)]
     else:
         raise DatasetError(f"unknown dataset {req.dataset!r}; allowed: mir1k, stems")
     return loaders[: req.limit] if req.limit else loaders

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from vocalsplit.errors import UsageError
+from vocalsplit.training.base import SeparationNet
 
 CELLS = ("relu", "gru", "lstm")
 ARCHITECTURES = ("drnn",)
@@ -63,15 +64,15 @@ def _rnn(cell: str, inp: int, hidden: int, layers: int) -> nn.RNNBase:
     return nn.LSTM(inp, hidden, num_layers=layers, batch_first=True)
 
 
-class Drnn(nn.Module):
+class Drnn(SeparationNet):
     """``(batch, frames + context - 1, bins)`` magnitudes → masks ``(batch, 2, frames, bins)``."""
 
     def __init__(self, config: DrnnConfig) -> None:
-        super().__init__()
+        super().__init__(config.bins)
         self.config = config
         c = config
-        self.register_buffer("feat_mean", torch.zeros(c.bins))
-        self.register_buffer("feat_std", torch.ones(c.bins))
+        self.state_layers = c.layers if c.recurrent_layer == 0 else 1
+        self.state_names = ["h", "c"] if c.cell == "lstm" else ["h"]
         inp = c.bins * c.context
         self.stack = nn.ModuleList()
         if c.recurrent_layer == 0:
@@ -85,24 +86,9 @@ class Drnn(nn.Module):
                     self.stack.append(nn.Sequential(nn.Linear(size_in, c.hidden), nn.ReLU()))
         self.head = nn.Linear(c.hidden, 2 * c.bins)
 
-    @property
-    def state_layers(self) -> int:
-        return self.config.layers if self.config.recurrent_layer == 0 else 1
-
-    @property
-    def state_names(self) -> list[str]:
-        return ["h", "c"] if self.config.cell == "lstm" else ["h"]
-
     def initial_state(self, batch: int) -> list[torch.Tensor]:
         """States ``(batch, state_layers, hidden)``, one per name in :attr:`state_names`."""
         return [torch.zeros(batch, self.state_layers, self.config.hidden) for _ in self.state_names]
-
-    def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        self.feat_mean.copy_(mean)
-        self.feat_std.copy_(std.clamp_min(1e-3))
-
-    def features(self, magnitude: torch.Tensor) -> torch.Tensor:
-        return (torch.log1p(magnitude) - self.feat_mean) / self.feat_std
 
     def forward(self, magnitude: torch.Tensor, state: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         c = self.config
