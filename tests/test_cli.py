@@ -226,3 +226,38 @@ def test_console_script_routes_files_to_separate(tmp_path: Path, song: Path, mod
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and (tmp_path / "o/song/vocals.wav").exists()
+
+
+def test_folder_without_audio_and_glob_without_match(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "docs"
+    empty.mkdir()
+    (empty / "readme.txt").write_text("no audio here")
+    code, _, stderr = cli(empty, tmp_path / "nothing*.wav", "-o", tmp_path / "out", "-q")
+    assert code == 1
+    assert "folder holds no audio files" in stderr and "pattern matches no audio files" in stderr
+    assert (empty / "readme.txt").read_text() == "no audio here"
+
+
+def test_interrupted_file_leaves_no_output(rnn_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from vocalsplit.separation.files import FileOptions, separate_file
+    from vocalsplit.separation.inputs import InputFile
+    from vocalsplit.separation.outputs import plan_outputs
+
+    song = write_audio(tmp_path / "song.wav", tone_mix(3.0, 16000), 16000)
+    plan = plan_outputs([InputFile(song, "")], tmp_path / "out", "{track}/{stem}.{ext}", ["vocals", "accompaniment"], "wav", "m")[0]
+
+    def interrupt(seconds: float) -> None:
+        if seconds > 1.0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        separate_file(rnn_session, plan, FileOptions(block_frames=8000), progress=interrupt)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
+
+
+def test_output_folder_inside_input_folder_is_not_rescanned(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    music = tmp_path / "music"
+    write_audio(music / "a.wav", tone_mix(1.0, 16000), 16000)
+    assert cli(music, "-o", music / "separated", "-q")[0] == 0
+    code, stdout, _ = cli(music, "-o", music / "separated", "--skip-existing")
+    assert code == 0 and "0 separated, 1 skipped" in stdout

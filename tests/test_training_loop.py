@@ -118,3 +118,10 @@ def test_fast_metrics_agree_with_mir_eval_on_a_real_clip() -> None:
     slow = bss_eval(ref, est, "mir_eval")
     for f, s in zip(fast, slow, strict=True):
         assert np.allclose(f, s, atol=0.05)
+
+
+def test_weighted_means_follow_clip_length_and_skip_infinite() -> None:
+    from vocalsplit.training.metrics import weighted_means
+
+    rows = [{"samples": 1, "NSDR": 10.0, "SIR": float("inf")}, {"samples": 3, "NSDR": 2.0, "SIR": 6.0}]
+    assert weighted_means(rows, ["NSDR", "SIR"]) == {"NSDR": 4.0, "SIR": 6.0}

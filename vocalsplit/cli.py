@@ -478,6 +478,9 @@ def evaluate_command(
     max_track_seconds: Annotated[
         float | None, typer.Option("--max-track-seconds", help="stems: score only the first N s of each track.")
     ] = None,
+    segment_seconds: Annotated[
+        float, typer.Option("--segment-seconds", help="stems: score segments of this length; silent ones are skipped.")
+    ] = 10.0,
     results: Annotated[Path, typer.Option("--results", help="Folder for per_clip.csv and summary.json.")] = Path(
         "eval-results"
     ),
@@ -503,7 +506,9 @@ def evaluate_command(
         if bad or not chosen:
             raise UsageError(f"--masks {masks!r}; allowed: soft, binary")
         sep = Separator(model, device=device, chunk_seconds=chunk_seconds, models_dir=models_dir)
-        req = EvalRequest(dataset, data_dir, chosen, backend, limit, workers, clip_timeout, max_track_seconds)
+        req = EvalRequest(
+            dataset, data_dir, chosen, backend, limit, workers, clip_timeout, max_track_seconds, segment_seconds
+        )
         columns = (
             TextColumn(f"eval {sep.manifest.name}"),
             BarColumn(),

@@ -43,8 +43,15 @@ def bss_eval(
 
 
 def weighted_means(rows: Sequence[dict[str, float]], keys: Sequence[str], weight: str = "samples") -> dict[str, float]:
-    """Means of ``keys`` over rows weighted by ``weight`` (GNSDR etc. weight by clip length)."""
-    w = np.array([r[weight] for r in rows], np.float64)
-    if not len(rows) or w.sum() <= 0:
-        return {k: float("nan") for k in keys}
-    return {k: float(np.sum(w * np.array([r[k] for r in rows])) / w.sum()) for k in keys}
+    """Means of ``keys`` over rows weighted by ``weight`` (GNSDR etc. weight by clip length).
+
+    Non-finite values (BSS Eval gives +inf SIR for a perfectly clean estimate) are left
+    out of that key's mean.
+    """
+    out = {}
+    for k in keys:
+        w = np.array([r[weight] for r in rows], np.float64)
+        v = np.array([r[k] for r in rows], np.float64)
+        ok = np.isfinite(v) & (w > 0)
+        out[k] = float(np.sum(w[ok] * v[ok]) / np.sum(w[ok])) if ok.any() else float("nan")
+    return out
