@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing as mp
+from multiprocessing.pool import AsyncResult
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -124,9 +123,11 @@ def evaluate(
     rows: dict[str, list[dict[str, Any]]] = {m: [] for m in req.masks}
     failures: list[dict[str, str]] = []
     started = time.monotonic()
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, req.workers), mp_context=ctx) as pool:
-        pending: list[tuple[str, int, Future[dict[str, dict[str, float]]]]] = []
+    # a pool that can be terminated: a metrics call that hangs must not hang the run
+    pool = mp.get_context("spawn").Pool(max(1, req.workers))
+    timed_out = False
+    try:
+        pending: list[tuple[str, int, AsyncResult[dict[str, dict[str, float]]]]] = []
         for i, load in enumerate(loaders):
             clip = load()
             voice, acc = clip.voice, clip.accompaniment  # (C, n)
@@ -137,14 +138,15 @@ def evaluate(
             for name, channel, start, stop in _segments(clip, req):
                 cut = slice(start, stop)
                 seg = {m: (v[channel, cut], a[channel, cut]) for m, (v, a) in estimates.items()}
-                job = pool.submit(_clip_metrics, voice[channel, cut], acc[channel, cut], seg, req.backend)
+                job = pool.apply_async(_clip_metrics, (voice[channel, cut], acc[channel, cut], seg, req.backend))
                 pending.append((name, stop - start, job))
             if progress:
                 progress(i + 1, len(loaders))
         for name, samples, fut in pending:
             try:
-                per_mask = fut.result(timeout=req.clip_timeout_s)
-            except FutureTimeout:
+                per_mask = fut.get(timeout=req.clip_timeout_s)
+            except mp.TimeoutError:
+                timed_out = True
                 failures.append({"clip": name, "error": f"metrics timed out after {req.clip_timeout_s} s"})
                 continue
             except Exception as err:  # noqa: BLE001 - one bad clip must not sink the run
@@ -152,6 +154,12 @@ def evaluate(
                 continue
             for mask, metrics in per_mask.items():
                 rows[mask].append({"clip": name, "samples": samples, **metrics})
+    finally:
+        if timed_out:
+            pool.terminate()
+        else:
+            pool.close()
+        pool.join()
     summary = {}
     for mask, r in rows.items():
         means = weighted_means(r, KEYS)
