@@ -49,5 +49,5 @@ def test_separates_real_mir1k_test_singers(path: Path) -> None:
         mix = acc + voice
         est = separate_array(session, mix, rate)["vocals"]
         gains.append(_sdr(est, voice) - _sdr(mix, voice))
-    # far below what `vocalsplit eval` measures on the 825 clips; a broken model scores ~0 or less
-    assert np.mean(gains) > 2.0, gains
+    # the shipped models gain 8-11 dB on these clips; a broken or random model gains ~0 or less
+    assert np.mean(gains) > 4.0, gains

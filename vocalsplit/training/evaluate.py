@@ -73,6 +73,13 @@ def _clip_metrics(
     return out
 
 
+def _one_thread() -> None:
+    """Each worker computes on one core: the workers themselves are the parallelism."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
     root = find_data_dir(req.data_dir, req.dataset)
     if req.dataset == "mir1k":
@@ -124,7 +131,7 @@ def evaluate(
     failures: list[dict[str, str]] = []
     started = time.monotonic()
     # a pool that can be terminated: a metrics call that hangs must not hang the run
-    pool = mp.get_context("spawn").Pool(max(1, req.workers))
+    pool = mp.get_context("spawn").Pool(max(1, req.workers), initializer=_one_thread)
     timed_out = False
     try:
         pending: list[tuple[str, int, AsyncResult[dict[str, dict[str, float]]]]] = []
