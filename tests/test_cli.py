@@ -244,7 +244,9 @@ def test_interrupted_file_leaves_no_output(rnn_session, tmp_path: Path) -> None:
     from vocalsplit.separation.outputs import plan_outputs
 
     song = write_audio(tmp_path / "song.wav", tone_mix(3.0, 16000), 16000)
-    plan = plan_outputs([InputFile(song, "")], tmp_path / "out", "{track}/{stem}.{ext}", ["vocals", "accompaniment"], "wav", "m")[0]
+    plan = plan_outputs(
+        [InputFile(song, "")], tmp_path / "out", "{track}/{stem}.{ext}", ["vocals", "accompaniment"], "wav", "m"
+    )[0]
 
     def interrupt(seconds: float) -> None:
         if seconds > 1.0:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing as mp
-from multiprocessing.pool import AsyncResult
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
