@@ -3,8 +3,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from vocalsplit.errors import UsageError  # noqa: E402
+from vocalsplit.training.archs import build_arch  # noqa: E402
 from vocalsplit.training.losses import discriminative_loss, generalized_kl, mse  # noqa: E402
-from vocalsplit.training.nets import Drnn, DrnnConfig, build_net  # noqa: E402
+from vocalsplit.training.nets import Drnn, DrnnConfig  # noqa: E402
 
 
 def test_loss_values_for_known_inputs() -> None:
@@ -43,7 +44,7 @@ def test_joint_mask_layer_sums_to_one_and_state_is_carried(cell: str, recurrent:
 
 def test_bad_architecture_options() -> None:
     with pytest.raises(UsageError, match="unknown architecture 'transformer'"):
-        build_net("transformer", DrnnConfig(bins=33, hidden=4))
+        build_arch("transformer", 33, {"hidden": 4}, 8)
     with pytest.raises(UsageError, match="--context 2"):
         DrnnConfig(context=2)
     with pytest.raises(UsageError, match="--cell 'tanh'"):

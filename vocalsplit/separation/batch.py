@@ -142,7 +142,7 @@ def prepare_batch(req: BatchRequest) -> Batch:
     usable, durations = [], []
     for item in items:
         try:
-            durations.append(check_input(item.path, session))
+            durations.append(check_input(item.path, session).duration)
             usable.append(item)
         except VocalsplitError as err:
             failures.append(FileResult(item.path, "failed", error=str(err)))

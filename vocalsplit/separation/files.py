@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from vocalsplit.audio.formats import choose_subtype
-from vocalsplit.audio.reader import probe, read_blocks
+from vocalsplit.audio.reader import AudioInfo, probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.writer import StemWriter
 from vocalsplit.defaults import BLOCK_FRAMES
@@ -52,8 +52,8 @@ class FileResult:
         return self.duration_s / self.wall_s if self.wall_s > 0 and self.duration_s > 0 else None
 
 
-def check_input(path: Path, model: SeparationModel) -> float:
-    """Probe ``path`` and return its duration in seconds; raise if it cannot be separated."""
+def check_input(path: Path, model: SeparationModel) -> AudioInfo:
+    """Probe ``path``; raise if it cannot be separated (empty, shorter than one frame)."""
     info = probe(path)
     if info.frames <= 0:
         raise InputAudioError(f"{path}: audio is empty (0 samples)")
@@ -64,7 +64,7 @@ def check_input(path: Path, model: SeparationModel) -> float:
             f"{path}: too short ({1000.0 * info.duration:.1f} ms); at least {need:.0f} ms "
             "(one analysis frame) is needed"
         )
-    return info.duration
+    return info
 
 
 def separate_file(
@@ -91,8 +91,7 @@ def separate_file(
         todo = {s: p for s, p in todo.items() if not p.exists()}
         if not todo:
             return FileResult(path, "skipped", dict(plan.outputs), provider=provider)
-    duration = check_input(path, model)
-    info = probe(path)
+    info = check_input(path, model)
     out_rate = options.sample_rate or info.sample_rate
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)
     stream = SeparationStream(model, info.sample_rate, info.channels, options.mask, options.chunk_frames, list(todo))
@@ -124,7 +123,7 @@ def separate_file(
         path,
         "ok",
         dict(plan.outputs),
-        duration_s=done / info.sample_rate if done else duration,
+        duration_s=done / info.sample_rate if done else info.duration,
         wall_s=time.perf_counter() - start,
         sample_rate=out_rate,
         channels=info.channels,

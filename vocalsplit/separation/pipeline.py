@@ -21,7 +21,7 @@ from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.defaults import SILENCE_PEAK
 from vocalsplit.errors import InputAudioError, UsageError
-from vocalsplit.separation.masks import source_masks
+from vocalsplit.separation.masks import MASK_MODES, source_masks
 from vocalsplit.separation.planner import ChunkPlanner
 
 
@@ -72,7 +72,8 @@ class SeparationStream:
         m = model.manifest
         self._m, self._mask, self._channels = m, mask, channels
         self.stems = check_stems(m, stems)
-        source_masks(np.zeros((1, len(m.sources), 1, 1), np.float32), "soft", mask)  # validates mask
+        if mask not in MASK_MODES:
+            raise UsageError(f"unknown mask {mask!r}; allowed: {', '.join(MASK_MODES)}")
         need_residual = m.residual_source in self.stems
         self._computed = [s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)]
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)

@@ -19,7 +19,6 @@ from vocalsplit.errors import UsageError
 from vocalsplit.training.base import SeparationNet
 
 CELLS = ("relu", "gru", "lstm")
-ARCHITECTURES = ("drnn",)
 
 
 @dataclass(frozen=True)
@@ -109,12 +108,6 @@ class Drnn(SeparationNet):
         d = c.mask_floor
         masks = (y + d) / (y.sum(dim=2, keepdim=True) + 2 * d)
         return masks.permute(0, 2, 1, 3), new_state
-
-
-def build_net(arch: str, config: DrnnConfig) -> Drnn:
-    if arch not in ARCHITECTURES:
-        raise UsageError(f"unknown architecture {arch!r}; allowed: {', '.join(ARCHITECTURES)}")
-    return Drnn(config)
 
 
 def parameter_count(net: nn.Module) -> int:
