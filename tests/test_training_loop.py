@@ -62,6 +62,35 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
     assert resumed.steps == 9
 
 
+def test_cosine_learning_rate_schedule_values() -> None:
+    from vocalsplit.training.trainer import cosine_lr
+
+    assert cosine_lr(1e-3, 1e-5, 0.0) == pytest.approx(1e-3)
+    assert cosine_lr(1e-3, 1e-5, 0.5) == pytest.approx(0.5 * (1e-3 + 1e-5))
+    assert cosine_lr(1e-3, 1e-5, 1.0) == pytest.approx(1e-5)
+    assert cosine_lr(1e-3, 1e-5, 7.0) == pytest.approx(1e-5)  # clipped past the end
+
+
+def test_resume_with_new_lr_decays_over_the_resumed_steps(tmp_path: Path) -> None:
+    train(_config(tmp_path, steps=6, lr=1e-3))
+    train(_config(tmp_path, steps=12, val_every=2, resume=True, lr=4e-4, lr_final=1e-5))
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6, 8, 10, 12]
+    assert [r["lr"] for r in log[:2]] == [1e-3, 1e-3]
+    resumed = [r["lr"] for r in log[2:]]
+    assert resumed == sorted(resumed, reverse=True) and resumed[0] < 4e-4 and resumed[-1] > 1e-5
+    # lr at the start of step 12 (5 of 6 resumed steps done): cosine at 5/6
+    assert resumed[-1] == pytest.approx(1e-5 + 0.5 * (4e-4 - 1e-5) * (1 + np.cos(np.pi * 5 / 6)))
+
+
+@pytest.mark.parametrize("lr, lr_final", [(1e-3, 2e-3), (1e-3, 0.0), (0.0, None)])
+def test_bad_learning_rates_are_refused(tmp_path: Path, lr: float, lr_final: float | None) -> None:
+    from vocalsplit.errors import UsageError
+
+    with pytest.raises(UsageError, match="lr"):
+        _config(tmp_path, lr=lr, lr_final=lr_final)
+
+
 def test_parity_on_lstm_export(tmp_path: Path) -> None:
     from vocalsplit.training.export import export_onnx
 

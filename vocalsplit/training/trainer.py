@@ -55,6 +55,9 @@ class TrainConfig:
     sources: tuple[str, ...] = TWO_SOURCES
     loss: LossSettings = field(default_factory=LossSettings)
     lr: float = 1e-3
+    lr_final: float | None = None
+    """Cosine-decay the learning rate from ``lr`` to this over this run's budget (steps or
+    minutes, whichever ends first); ``None`` keeps it constant."""
     batch: int = 32
     frames: int = 64
     steps: int = 20000
@@ -84,6 +87,8 @@ class TrainConfig:
                 raise UsageError(f"--mir1k-clips {d.mir1k_clips!r}; allowed: train, all")
         if not self.data:
             raise UsageError("give at least one --dataset")
+        if self.lr <= 0 or (self.lr_final is not None and not 0 < self.lr_final <= self.lr):
+            raise UsageError(f"--lr {self.lr}, --lr-final {self.lr_final}: need 0 < lr-final <= lr")
         if self.sources[0] != "vocals" or len(self.sources) < 2:
             raise UsageError(f"--sources {','.join(self.sources)}: must start with vocals and name at least two")
         if len(self.sources) > 2 and (self.arch != "cnn" or any(d.kind == "mir1k" for d in self.data)):
@@ -204,6 +209,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         opt.load_state_dict(ck["opt"])
         step, best, elapsed_before = ck["step"], ck["best"], ck.get("elapsed", 0.0)
         rng.bit_generator.state = ck["rng"]
+        _set_lr(opt, config.lr)
     elif log_path.exists():
         log_path.unlink()
     (config.run_dir / "config.json").write_text(json.dumps(_describe(config), indent=2, default=str))
@@ -211,9 +217,15 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     started = time.monotonic()
     deadline = None if config.minutes is None else started + 60 * config.minutes
     val_loss: float | None = None
+    first_step = step
     arch.net.train()
     try:
         while step < config.steps and (deadline is None or time.monotonic() < deadline):
+            if config.lr_final is not None:
+                done = (step - first_step) / max(1, config.steps - first_step)
+                if deadline is not None:
+                    done = max(done, (time.monotonic() - started) / (deadline - started))
+                _set_lr(opt, cosine_lr(config.lr, config.lr_final, done))
             b = sample_batch(train_set, rng, config.batch, frames, left, right, config.augment)
             loss = arch.loss(b, config.loss)
             loss_value = loss.item()
@@ -235,12 +247,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
                     _checkpoint(best_path, arch, opt, step, best, rng, elapsed)
                 _checkpoint(last, arch, opt, step, best, rng, elapsed)
                 with log_path.open("a") as f:
-                    f.write(
-                        json.dumps(
-                            {"step": step, "loss": loss_value, "val_loss": val_loss, "minutes": round(elapsed / 60, 2)}
-                        )
-                        + "\n"
-                    )
+                    row = {"step": step, "loss": loss_value, "val_loss": val_loss, "minutes": round(elapsed / 60, 2)}
+                    f.write(json.dumps({**row, "lr": opt.param_groups[0]["lr"]}) + "\n")
             if progress is not None:
                 progress(step, config.steps, loss_value, val_loss)
     except KeyboardInterrupt:
@@ -273,6 +281,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         **_arch_config(arch),
         "loss": asdict(config.loss),
         "lr": config.lr,
+        "lr_final": config.lr_final,
         "batch": config.batch,
         "frames": frames,
         "seed": config.seed,
@@ -280,6 +289,17 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     }
     manifest = export_model(arch, config.out, params, config.sample_rate, training, hyper, real, default=config.default)
     return TrainResult(manifest, step, best, minutes, parameter_count(arch.net))
+
+
+def cosine_lr(lr: float, lr_final: float, done: float) -> float:
+    """Learning rate after fraction ``done`` (clipped to 0..1) of a cosine decay from ``lr`` to ``lr_final``."""
+    done = min(1.0, max(0.0, done))
+    return lr_final + 0.5 * (lr - lr_final) * (1 + math.cos(math.pi * done))
+
+
+def _set_lr(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
 
 
 def _fit(n: int, multiple: int) -> int:
