@@ -262,7 +262,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             _checkpoint(best_path, arch, opt, step, best, rng, elapsed)
         _checkpoint(last, arch, opt, step, best, rng, elapsed)
     minutes = (elapsed_before + time.monotonic() - started) / 60
-    arch.net.load_state_dict(torch.load(best_path, weights_only=False)["net"])
+    best_ck = torch.load(best_path, weights_only=False)
+    arch.net.load_state_dict(best_ck["net"])
     arch.net.eval()
     _plot(log_path, config.run_dir / "loss.png")
     clip = val_clips[0]
@@ -271,6 +272,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     training = {
         **data_info,
         "steps": step,
+        "best_step": best_ck["step"],
         "minutes": round(minutes, 1),
         "best_validation_loss": best,
         "hardware": _hardware(),
