@@ -87,8 +87,10 @@ class TrainConfig:
                 raise UsageError(f"--mir1k-clips {d.mir1k_clips!r}; allowed: train, all")
         if not self.data:
             raise UsageError("give at least one --dataset")
-        if self.lr <= 0 or (self.lr_final is not None and not 0 < self.lr_final <= self.lr):
-            raise UsageError(f"--lr {self.lr}, --lr-final {self.lr_final}: need 0 < lr-final <= lr")
+        if self.lr <= 0:
+            raise UsageError(f"--lr {self.lr}: must be positive")
+        if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
+            raise UsageError(f"--lr-final {self.lr_final}: must be positive and at most --lr {self.lr}")
         if self.sources[0] != "vocals" or len(self.sources) < 2:
             raise UsageError(f"--sources {','.join(self.sources)}: must start with vocals and name at least two")
         if len(self.sources) > 2 and (self.arch != "cnn" or any(d.kind == "mir1k" for d in self.data)):
@@ -222,9 +224,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     try:
         while step < config.steps and (deadline is None or time.monotonic() < deadline):
             if config.lr_final is not None:
-                done = (step - first_step) / max(1, config.steps - first_step)
-                if deadline is not None:
-                    done = max(done, (time.monotonic() - started) / (deadline - started))
+                done = _budget_used(step - first_step, config.steps - first_step, started, deadline)
                 _set_lr(opt, cosine_lr(config.lr, config.lr_final, done))
             b = sample_batch(train_set, rng, config.batch, frames, left, right, config.augment)
             loss = arch.loss(b, config.loss)
@@ -293,8 +293,19 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     return TrainResult(manifest, step, best, minutes, parameter_count(arch.net))
 
 
+def _budget_used(steps_done: int, steps_budget: int, started: float, deadline: float | None) -> float:
+    """Fraction of this run's budget spent: steps or wall-clock minutes, whichever runs out first."""
+    done = steps_done / max(1, steps_budget)
+    if deadline is not None:
+        done = max(done, (time.monotonic() - started) / (deadline - started))
+    return done
+
+
 def cosine_lr(lr: float, lr_final: float, done: float) -> float:
-    """Learning rate after fraction ``done`` (clipped to 0..1) of a cosine decay from ``lr`` to ``lr_final``."""
+    """Learning rate after fraction ``done`` (clipped to 0..1) of a cosine decay from ``lr`` to ``lr_final``.
+
+    Not ``torch.optim.lr_scheduler.CosineAnnealingLR``: that one counts steps, and runs here are
+    usually bounded by ``--minutes``, so the schedule follows whichever budget ends first."""
     done = min(1.0, max(0.0, done))
     return lr_final + 0.5 * (lr - lr_final) * (1 + math.cos(math.pi * done))
 
