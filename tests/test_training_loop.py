@@ -63,6 +63,16 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
     assert resumed.steps == 9
 
 
+def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
+    from vocalsplit.training.archs import LossSettings
+
+    result = train(_config(tmp_path, loss=LossSettings("psa", gamma=0.05), steps=3, val_every=3))
+    raw = json.loads(result.manifest.read_text())
+    assert raw["hyperparameters"]["loss"]["kind"] == "psa"
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert np.isfinite(log[-1]["val_loss"]) and log[-1]["val_loss"] > 0
+
+
 def test_cosine_learning_rate_schedule_values() -> None:
     from vocalsplit.training.trainer import cosine_lr
 

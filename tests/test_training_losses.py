@@ -4,7 +4,12 @@ torch = pytest.importorskip("torch")
 
 from vocalsplit.errors import UsageError  # noqa: E402
 from vocalsplit.training.archs import build_arch  # noqa: E402
-from vocalsplit.training.losses import discriminative_loss, generalized_kl, mse  # noqa: E402
+from vocalsplit.training.losses import (  # noqa: E402
+    discriminative_loss,
+    generalized_kl,
+    mse,
+    phase_sensitive_targets,
+)
 from vocalsplit.training.nets import Drnn, DrnnConfig  # noqa: E402
 
 
@@ -27,6 +32,39 @@ def test_discriminative_term_rewards_distance_from_the_other_source() -> None:
     assert float(disc) < float(plain)
     perfect = torch.stack([voice / mixture, acc / mixture], dim=1)
     assert float(discriminative_loss(perfect, mixture, voice, acc, "kl", gamma=0.0)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_phase_sensitive_targets_project_each_source_on_the_mixture_phase() -> None:
+    # in phase: voice 2, music -1 (opposite) → mixture 1; quadrature: 1 and 1j → both 1/√2
+    sources = torch.tensor([[[[2.0 + 0j, 1.0 + 0j, 0j]]], [[[-1.0 + 0j, 1j, 0j]]]]).reshape(1, 2, 1, 3)
+    projected = phase_sensitive_targets(sources)
+    assert torch.allclose(projected[0, :, 0, 0], torch.tensor([2.0, -1.0]))
+    assert torch.allclose(projected[0, :, 0, 1], torch.tensor([0.5**0.5, 0.5**0.5]))
+    assert torch.equal(projected[0, :, 0, 2], torch.zeros(2))  # silent mixture: no phase, target 0
+    rng = torch.Generator().manual_seed(0)
+    random = torch.complex(torch.randn(3, 2, 4, 5, generator=rng), torch.randn(3, 2, 4, 5, generator=rng))
+    # the projections always add up to the mixture magnitude
+    assert torch.allclose(phase_sensitive_targets(random).sum(dim=1), random.sum(dim=1).abs(), atol=1e-5)
+
+
+def test_psa_loss_differs_from_the_complex_stft_error_by_a_constant() -> None:
+    rng = torch.Generator().manual_seed(1)
+    sources = torch.complex(torch.randn(2, 2, 6, 7, generator=rng), torch.randn(2, 2, 6, 7, generator=rng))
+    mixture = sources.sum(dim=1)
+    targets = phase_sensitive_targets(sources)
+
+    def both(mask_voice: torch.Tensor) -> tuple[float, float]:
+        masks = torch.stack([mask_voice, 1 - mask_voice], dim=1)
+        psa = discriminative_loss(masks, mixture.abs(), targets[:, 0], targets[:, 1], "psa", gamma=0.0)
+        complex_error = sum(((masks[:, k] * mixture - sources[:, k]).abs() ** 2).mean() for k in range(2))
+        return float(psa), float(complex_error)
+
+    a = both(torch.rand(2, 6, 7, generator=rng))
+    b = both(torch.rand(2, 6, 7, generator=rng))
+    assert a[0] != pytest.approx(b[0])
+    assert a[1] - a[0] == pytest.approx(b[1] - b[0], abs=1e-5)
+    # the constant is the out-of-phase energy, which no real mask can remove
+    assert a[1] - a[0] > 0
 
 
 @pytest.mark.parametrize("cell,recurrent", [("relu", 2), ("gru", 0), ("lstm", 1)])

@@ -350,7 +350,9 @@ def train(
     bottleneck: Annotated[int, typer.Option("--bottleneck", help="cnn: NN units.")] = 128,
     dense: Annotated[int, typer.Option("--dense", help="bmcnn: dense units.")] = 256,
     dropout: Annotated[float, typer.Option("--dropout", help="bmcnn: dropout rate.")] = 0.25,
-    loss: Annotated[str, typer.Option("--loss", help="drnn: mse or kl (generalized KL).")] = "mse",
+    loss: Annotated[
+        str, typer.Option("--loss", help="drnn: mse, kl (generalized KL) or psa (phase-sensitive MSE).")
+    ] = "mse",
     gamma: Annotated[float, typer.Option("--gamma", help="drnn: discriminative weight γ (paper's best: 0.05).")] = 0.05,
     alpha: Annotated[float, typer.Option("--alpha", help="cnn: discriminative weight α.")] = 0.001,
     beta: Annotated[float, typer.Option("--beta", help="cnn: discriminative weight β.")] = 0.01,

@@ -12,7 +12,7 @@ from vocalsplit.errors import UsageError
 from vocalsplit.training.base import SeparationNet
 from vocalsplit.training.batches import Batch
 from vocalsplit.training.cnn import BinaryMaskCnn, BmcnnConfig, ChandnaCnn, CnnConfig
-from vocalsplit.training.losses import discriminative_loss, source_discriminative_loss
+from vocalsplit.training.losses import discriminative_loss, phase_sensitive_targets, source_discriminative_loss
 from vocalsplit.training.nets import Drnn, DrnnConfig
 
 ARCHITECTURES = ("drnn", "cnn", "bmcnn")
@@ -58,6 +58,10 @@ class Arch:
         if isinstance(self.net, Drnn):
             masks, _ = self.net(mix, self.net.initial_state(mix.shape[0]))
             centre = mix[:, self.left : mix.shape[1] - self.right]
+            if settings.kind == "psa":
+                sources_c = torch.from_numpy(batch.sources_c[:, :, self.left : mix.shape[1] - self.right])
+                targets = phase_sensitive_targets(sources_c).float()
+                targets = torch.stack([targets[:, 0], targets[:, 1:].sum(dim=1)], dim=1)
             return discriminative_loss(
                 masks, centre, targets[:, 0], targets[:, 1], settings.kind, settings.gamma if discriminative else 0.0
             )

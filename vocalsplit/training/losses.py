@@ -3,6 +3,13 @@
 For estimates ``ŷ1 = m1 ⊙ x``, ``ŷ2 = m2 ⊙ x`` and targets ``y1`` (voice), ``y2``
 (accompaniment): ``D(ŷ1, y1) - γ D(ŷ1, y2) + D(ŷ2, y2) - γ D(ŷ2, y1)``, where D
 is the squared error or the generalized KL divergence, averaged over elements.
+
+``psa`` is the squared error against phase-sensitive targets (Erdogan et al.,
+ICASSP 2015): ``|s| cos(∠s - ∠x)``, the part of each source in phase with the
+mixture. Since the mask keeps the mixture phase, ``|m x - s|² = (m|x| - |s| cos θ)²
++ |s|² sin² θ``, so this loss is the complex STFT error of the estimate (up to a
+term the network cannot change): it trains for what SDR measures, not only for
+magnitudes.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import torch
 
 from vocalsplit.errors import UsageError
 
-LOSSES = ("mse", "kl")
+LOSSES = ("mse", "kl", "psa")
 
 
 def mse(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -34,12 +41,23 @@ def discriminative_loss(
     """``masks`` ``(B, 2, T, F)``; ``mixture``/``voice``/``accompaniment`` magnitudes ``(B, T, F)``."""
     if kind not in LOSSES:
         raise UsageError(f"unknown loss {kind!r}; allowed: {', '.join(LOSSES)}")
-    d = mse if kind == "mse" else generalized_kl
+    d = generalized_kl if kind == "kl" else mse
     est_v, est_a = masks[:, 0] * mixture, masks[:, 1] * mixture
     loss = d(est_v, voice) + d(est_a, accompaniment)
     if gamma:
         loss = loss - gamma * (d(est_v, accompaniment) + d(est_a, voice))
     return loss
+
+
+def phase_sensitive_targets(sources: torch.Tensor) -> torch.Tensor:
+    """``(B, S, T, F)`` complex source STFTs → ``|s| cos(∠s - ∠x)`` for their sum ``x``.
+
+    Zero where the mixture is exactly zero (no phase to project on).
+    """
+    mixture = sources.sum(dim=1, keepdim=True)
+    magnitude = mixture.abs()
+    projected = (sources * mixture.conj()).real / magnitude.clamp_min(1e-12)
+    return torch.where(magnitude > 0, projected, torch.zeros_like(projected))
 
 
 def source_discriminative_loss(
