@@ -1,6 +1,7 @@
 """train → export → parity → separate through the CLI, on synthetic stems."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,27 @@ def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
     assert np.isfinite(log[-1]["val_loss"]) and log[-1]["val_loss"] > 0
 
 
+def test_init_from_grows_the_context_and_refuses_misfits(tmp_path: Path) -> None:
+    base = _config(tmp_path, steps=3, val_every=3)
+    train(base)
+    grown = replace(
+        base,
+        run_dir=tmp_path / "run5",
+        out=tmp_path / "models" / "ctx5",
+        arch_options={**base.arch_options, "context": 5},
+        init_from=tmp_path / "run" / "best.pt",
+    )
+    result = train(grown)
+    assert json.loads(result.manifest.read_text())["hyperparameters"]["context"] == 5
+
+    with pytest.raises(TrainingError, match="do not fit this network"):
+        train(replace(grown, arch_options={**grown.arch_options, "hidden": 32}))
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(TrainingError, match="not a vocalsplit training checkpoint"):
+        train(replace(grown, init_from=junk))
+
+
 def test_cosine_learning_rate_schedule_values() -> None:
     from vocalsplit.training.trainer import cosine_lr
 
@@ -105,7 +127,9 @@ def test_bad_learning_rates_are_refused(tmp_path: Path, lr: float, lr_final: flo
 def test_parity_on_lstm_export(tmp_path: Path) -> None:
     from vocalsplit.training.export import export_onnx
 
-    arch = build_arch("drnn", 129, {"hidden": 16, "layers": 3, "recurrent_layer": 0, "cell": "lstm", "context": 5}, 16)
+    arch = build_arch(
+        "drnn", 129, {"hidden": 16, "layers": 3, "recurrent_layer": 0, "cell": "lstm", "context": 5, "dropout": 0.3}, 16
+    )
     export_onnx(arch, tmp_path / "m.onnx")
     mag = np.abs(np.random.default_rng(0).normal(0, 1, (2, 30, 129))).astype(np.float32)
     assert parity(arch, tmp_path / "m.onnx", mag) < 1e-4

@@ -10,7 +10,7 @@ from vocalsplit.training.losses import (  # noqa: E402
     mse,
     phase_sensitive_targets,
 )
-from vocalsplit.training.nets import Drnn, DrnnConfig  # noqa: E402
+from vocalsplit.training.nets import Drnn, DrnnConfig, widen_context  # noqa: E402
 
 
 def test_loss_values_for_known_inputs() -> None:
@@ -78,6 +78,56 @@ def test_joint_mask_layer_sums_to_one_and_state_is_carried(cell: str, recurrent:
     a, s = net(x[:, :7], net.initial_state(2))
     b, _ = net(x[:, 5:], s)
     assert torch.allclose(torch.cat([a, b], dim=2), masks, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell,recurrent,wider", [("gru", 0, 5), ("relu", 2, 7), ("lstm", 1, 5)])
+def test_widened_context_starts_from_exactly_the_narrow_model(cell: str, recurrent: int, wider: int) -> None:
+    options = dict(bins=33, layers=2, hidden=16, recurrent_layer=recurrent, cell=cell)
+    torch.manual_seed(0)
+    narrow = Drnn(DrnnConfig(context=3, **options))  # type: ignore[arg-type]
+    wide = Drnn(DrnnConfig(context=wider, **options))  # type: ignore[arg-type]
+    wide.load_state_dict(widen_context(wide, narrow.state_dict()))
+    pad = (wider - 3) // 2
+    x = torch.rand(2, 20, 33) * 4
+    with torch.no_grad():
+        expected, _ = narrow(x[:, pad : 20 - pad], narrow.initial_state(2))
+        got, _ = wide(x, wide.initial_state(2))
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5)
+    # the extra frames are trainable: they get a gradient
+    masks, _ = wide(x, wide.initial_state(2))
+    masks[:, 0].sum().backward()
+    first = next(iter(wide.parameters()))
+    assert first.grad is not None and first.grad[:, : pad * 33].abs().sum() > 0
+
+
+@pytest.mark.parametrize("recurrent", [0, 2])
+def test_dropout_acts_only_while_training_and_keeps_checkpoints_compatible(recurrent: int) -> None:
+    options = dict(bins=33, context=3, layers=3, hidden=16, recurrent_layer=recurrent, cell="gru")
+    net = Drnn(DrnnConfig(dropout=0.5, **options))  # type: ignore[arg-type]
+    plain = Drnn(DrnnConfig(**options))  # type: ignore[arg-type]
+    assert net.state_dict().keys() == plain.state_dict().keys()
+    plain.load_state_dict(net.state_dict())
+    x = torch.rand(2, 12, 33)
+    with torch.no_grad():
+        a, _ = net.train()(x, net.initial_state(2))
+        b, _ = net(x, net.initial_state(2))
+        assert not torch.allclose(a, b)
+        c, _ = net.eval()(x, net.initial_state(2))
+        d, _ = plain.eval()(x, plain.initial_state(2))
+    assert torch.allclose(c, d)
+    with pytest.raises(UsageError, match="--dropout 1.0"):
+        DrnnConfig(dropout=1.0)
+
+
+def test_context_can_only_grow_by_whole_frames_each_side() -> None:
+    narrow = Drnn(DrnnConfig(bins=33, context=5, layers=1, hidden=8, recurrent_layer=1, cell="gru"))
+    with pytest.raises(UsageError, match="5-frame context"):
+        widen_context(
+            Drnn(DrnnConfig(bins=33, context=3, layers=1, hidden=8, recurrent_layer=1, cell="gru")), narrow.state_dict()
+        )
+    same = narrow.state_dict()
+    assert widen_context(narrow, same) is same
 
 
 def test_bad_architecture_options() -> None:

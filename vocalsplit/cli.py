@@ -349,7 +349,14 @@ def train(
     horizontal_kernel: Annotated[int, typer.Option("--horizontal-kernel", help="cnn: t2 frames.")] = 15,
     bottleneck: Annotated[int, typer.Option("--bottleneck", help="cnn: NN units.")] = 128,
     dense: Annotated[int, typer.Option("--dense", help="bmcnn: dense units.")] = 256,
-    dropout: Annotated[float, typer.Option("--dropout", help="bmcnn: dropout rate.")] = 0.25,
+    dropout: Annotated[
+        float | None,
+        typer.Option(
+            "--dropout",
+            help="Dropout rate while training. [default: bmcnn 0.25, drnn 0 (the paper)]",
+            show_default=False,
+        ),
+    ] = None,
     loss: Annotated[
         str, typer.Option("--loss", help="drnn: mse, kl (generalized KL) or psa (phase-sensitive MSE).")
     ] = "mse",

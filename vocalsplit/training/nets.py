@@ -34,6 +34,8 @@ class DrnnConfig:
     mask_floor: float = 1e-2
     """δ in ``(|y1| + δ) / (|y1| + |y2| + 2δ)``: keeps the joint mask well conditioned
     where both heads are near zero (there float32 rounding would decide the mask)."""
+    dropout: float = 0.0
+    """Dropout on every hidden layer's output while training (none at inference); 0 as in the paper."""
 
     def __post_init__(self) -> None:
         if self.context < 1 or self.context % 2 == 0:
@@ -46,6 +48,8 @@ class DrnnConfig:
             raise UsageError(f"--cell {self.cell!r}; allowed: {', '.join(CELLS)}")
         if self.hidden < 1:
             raise UsageError("--hidden must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise UsageError(f"--dropout {self.dropout}: must be in [0, 1)")
 
     @property
     def half(self) -> int:
@@ -55,12 +59,14 @@ class DrnnConfig:
         return asdict(self)
 
 
-def _rnn(cell: str, inp: int, hidden: int, layers: int) -> nn.RNNBase:
+def _rnn(cell: str, inp: int, hidden: int, layers: int, dropout: float) -> nn.RNNBase:
+    """``dropout`` acts between stacked layers only (torch's convention)."""
+    dropout = dropout if layers > 1 else 0.0
     if cell == "relu":
-        return nn.RNN(inp, hidden, num_layers=layers, nonlinearity="relu", batch_first=True)
+        return nn.RNN(inp, hidden, num_layers=layers, nonlinearity="relu", batch_first=True, dropout=dropout)
     if cell == "gru":
-        return nn.GRU(inp, hidden, num_layers=layers, batch_first=True)
-    return nn.LSTM(inp, hidden, num_layers=layers, batch_first=True)
+        return nn.GRU(inp, hidden, num_layers=layers, batch_first=True, dropout=dropout)
+    return nn.LSTM(inp, hidden, num_layers=layers, batch_first=True, dropout=dropout)
 
 
 class Drnn(SeparationNet):
@@ -75,14 +81,16 @@ class Drnn(SeparationNet):
         inp = c.bins * c.context
         self.stack = nn.ModuleList()
         if c.recurrent_layer == 0:
-            self.stack.append(_rnn(c.cell, inp, c.hidden, c.layers))
+            self.stack.append(_rnn(c.cell, inp, c.hidden, c.layers, c.dropout))
         else:
             for i in range(1, c.layers + 1):
                 size_in = inp if i == 1 else c.hidden
                 if i == c.recurrent_layer:
-                    self.stack.append(_rnn(c.cell, size_in, c.hidden, 1))
+                    self.stack.append(_rnn(c.cell, size_in, c.hidden, 1, 0.0))
                 else:
                     self.stack.append(nn.Sequential(nn.Linear(size_in, c.hidden), nn.ReLU()))
+        # after each entry of the stack; a stacked RNN also drops between its own layers
+        self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden, 2 * c.bins)
 
     def initial_state(self, batch: int) -> list[torch.Tensor]:
@@ -104,10 +112,35 @@ class Drnn(SeparationNet):
                 new_state = [s.transpose(0, 1) for s in hs]
             else:
                 x = layer(x)
+            x = self.drop(x)
         y = self.head(x).reshape(x.shape[0], frames, 2, c.bins).abs()
         d = c.mask_floor
         masks = (y + d) / (y.sum(dim=2, keepdim=True) + 2 * d)
         return masks.permute(0, 2, 1, 3), new_state
+
+
+def widen_context(net: Drnn, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A checkpoint of a narrower context window, made to fit ``net`` without changing its output.
+
+    The first layer's input weights of a ``c``-frame checkpoint are placed on the
+    centre ``c`` frames of ``net``'s wider window and the new outer frames get zero
+    weights, so fine-tuning starts from exactly the old model and learns what the
+    extra frames add. Other checkpoints are returned unchanged.
+    """
+    key = "stack.0.weight_ih_l0" if isinstance(net.stack[0], nn.RNNBase) else "stack.0.0.weight"
+    weight = state.get(key)
+    bins, context = net.config.bins, net.config.context
+    if weight is None or weight.ndim != 2 or weight.shape[1] == bins * context or weight.shape[1] % bins:
+        return state
+    old = weight.shape[1] // bins
+    if old > context or (context - old) % 2:
+        raise UsageError(
+            f"the checkpoint has a {old}-frame context; it can only grow to a wider odd one, not {context}"
+        )
+    pad = (context - old) // 2 * bins
+    wide = torch.zeros(weight.shape[0], bins * context, dtype=weight.dtype)
+    wide[:, pad : pad + weight.shape[1]] = weight
+    return {**state, key: wide}
 
 
 def parameter_count(net: nn.Module) -> int:

@@ -30,7 +30,7 @@ from vocalsplit.training.datasets import (
 )
 from vocalsplit.training.export import export_model
 from vocalsplit.training.losses import LOSSES
-from vocalsplit.training.nets import parameter_count
+from vocalsplit.training.nets import Drnn, parameter_count, widen_context
 
 DATASETS = ("mir1k", "stems")
 
@@ -198,7 +198,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     if config.init_from is not None:
         if not config.init_from.exists():
             raise TrainingError(f"--init-from {config.init_from}: no such checkpoint")
-        arch.net.load_state_dict(torch.load(config.init_from, weights_only=False)["net"])
+        _load_init(arch, config.init_from)
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     config.run_dir.mkdir(parents=True, exist_ok=True)
     last, best_path, log_path = config.run_dir / "last.pt", config.run_dir / "best.pt", config.run_dir / "log.jsonl"
@@ -291,6 +291,24 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     }
     manifest = export_model(arch, config.out, params, config.sample_rate, training, hyper, real, default=config.default)
     return TrainResult(manifest, step, best, minutes, parameter_count(arch.net))
+
+
+def _load_init(arch: Arch, path: Path) -> None:
+    """Weights of ``path`` into ``arch.net``; a DRNN may widen its context window (see :func:`widen_context`)."""
+    try:
+        state = torch.load(path, weights_only=False)["net"]
+    except Exception as exc:  # pickle, zip and key errors all mean "not a checkpoint of ours"
+        raise TrainingError(f"--init-from {path}: not a vocalsplit training checkpoint ({exc})") from exc
+    if isinstance(arch.net, Drnn):
+        state = widen_context(arch.net, state)
+    try:
+        arch.net.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise TrainingError(
+            f"--init-from {path}: its weights do not fit this network (give the same architecture options): "
+            + (first[1].strip() if len(first) > 1 else first[0])
+        ) from exc
 
 
 def _budget_used(steps_done: int, steps_budget: int, started: float, deadline: float | None) -> float:
