@@ -13,7 +13,7 @@ from test_training_data import make_stems
 torch = pytest.importorskip("torch")
 
 from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
-from vocalsplit.errors import TrainingError  # noqa: E402
+from vocalsplit.errors import TrainingError, UsageError  # noqa: E402
 from vocalsplit.training import archs as archs_module  # noqa: E402
 from vocalsplit.training.archs import build_arch  # noqa: E402
 from vocalsplit.training.export import parity  # noqa: E402
@@ -95,6 +95,26 @@ def test_init_from_grows_the_context_and_refuses_misfits(tmp_path: Path) -> None
         train(replace(grown, init_from=junk))
 
 
+def test_weight_average_is_validated_exported_and_resumed(tmp_path: Path) -> None:
+    decay = 0.75
+    train(_config(tmp_path, steps=1, val_every=1, ema=decay))
+    first = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    w1 = first["train_net"]
+    assert all(torch.equal(first["net"][k], w1[k]) for k in w1)  # the first update copies the weights
+    result = train(_config(tmp_path, steps=2, val_every=1, ema=decay, resume=True))
+    second = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
+    w2, average = second["train_net"], second["net"]
+    moved = [k for k in w2 if w2[k].is_floating_point() and not torch.equal(w1[k], w2[k])]
+    assert moved
+    for k in moved:
+        assert torch.allclose(average[k], decay * w1[k] + (1 - decay) * w2[k], atol=1e-6)
+    raw = json.loads(result.manifest.read_text())
+    assert raw["hyperparameters"]["ema"] == decay
+    assert raw["parity"]["random_max_abs"] < 1e-4  # the export is of the averaged weights, checked against them
+    with pytest.raises(UsageError, match="--ema 1.0"):
+        _config(tmp_path, ema=1.0)
+
+
 def test_cosine_learning_rate_schedule_values() -> None:
     from vocalsplit.training.trainer import cosine_lr
 
@@ -118,8 +138,6 @@ def test_resume_with_new_lr_decays_over_the_resumed_steps(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("lr, lr_final", [(1e-3, 2e-3), (1e-3, 0.0), (0.0, None)])
 def test_bad_learning_rates_are_refused(tmp_path: Path, lr: float, lr_final: float | None) -> None:
-    from vocalsplit.errors import UsageError
-
     with pytest.raises(UsageError, match="lr"):
         _config(tmp_path, lr=lr, lr_final=lr_final)
 

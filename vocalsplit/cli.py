@@ -383,6 +383,10 @@ def train(
     init_from: Annotated[
         Path | None, typer.Option("--init-from", help="Start from a checkpoint's weights (fine-tune).")
     ] = None,
+    ema: Annotated[
+        float | None,
+        typer.Option("--ema", help="Validate and export a moving average of the weights with this decay (e.g. 0.999)."),
+    ] = None,
     default: Annotated[bool, typer.Option("--default", help="Mark the exported model as the default model.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run folder's last checkpoint.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
@@ -438,6 +442,7 @@ def train(
             default=default,
             resume=resume,
             init_from=init_from,
+            ema=ema,
         )
         columns = (
             TextColumn("training"),

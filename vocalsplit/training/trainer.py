@@ -6,16 +6,18 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from vocalsplit.audio.stft import StftParams, stft
 from vocalsplit.errors import DatasetError, TrainingError, UsageError
 from vocalsplit.training.archs import ARCHITECTURES, Arch, LossSettings, build_arch
+from vocalsplit.training.base import SeparationNet
 from vocalsplit.training.batches import Augment, sample_batch, sequential_batches
 from vocalsplit.training.datasets import (
     TWO_SOURCES,
@@ -72,6 +74,9 @@ class TrainConfig:
     resume: bool = False
     init_from: Path | None = None
     """Start from this checkpoint's weights (fine-tuning), same architecture."""
+    ema: float | None = None
+    """Keep an exponential moving average of the weights with this decay (e.g. 0.999);
+    validation, the best checkpoint and the export then use the averaged weights."""
     default: bool = False
     max_track_seconds: float | None = None
 
@@ -91,6 +96,8 @@ class TrainConfig:
             raise UsageError(f"--lr {self.lr}: must be positive")
         if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
             raise UsageError(f"--lr-final {self.lr_final}: must be positive and at most --lr {self.lr}")
+        if self.ema is not None and not 0 < self.ema < 1:
+            raise UsageError(f"--ema {self.ema}: the decay must be between 0 and 1 (e.g. 0.999)")
         if self.sources[0] != "vocals" or len(self.sources) < 2:
             raise UsageError(f"--sources {','.join(self.sources)}: must start with vocals and name at least two")
         if len(self.sources) > 2 and (self.arch != "cnn" or any(d.kind == "mir1k" for d in self.data)):
@@ -155,12 +162,23 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
 
 
 def _checkpoint(
-    path: Path, arch: Arch, opt: torch.optim.Optimizer, step: int, best: float, rng: np.random.Generator, elapsed: float
+    path: Path,
+    arch: Arch,
+    opt: torch.optim.Optimizer,
+    step: int,
+    best: float,
+    rng: np.random.Generator,
+    elapsed: float,
+    ema: AveragedModel | None,
 ) -> None:
+    """``net``: the weights that are validated and exported (the average when ``ema``);
+    ``train_net``: the optimiser's own weights, present only with ``ema``."""
     tmp = path.with_suffix(".tmp")
+    extra = {} if ema is None else {"train_net": arch.net.state_dict(), "ema_updates": int(ema.n_averaged)}
     torch.save(
         {
-            "net": arch.net.state_dict(),
+            **extra,
+            "net": (arch.net if ema is None else ema.module).state_dict(),
             "opt": opt.state_dict(),
             "step": step,
             "best": best,
@@ -200,6 +218,9 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             raise TrainingError(f"--init-from {config.init_from}: no such checkpoint")
         _load_init(arch, config.init_from)
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
+    ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
+    # what is validated, kept as best and exported: the network or its moving average
+    scored = arch if ema is None else replace(arch, net=cast(SeparationNet, ema.module))
     config.run_dir.mkdir(parents=True, exist_ok=True)
     last, best_path, log_path = config.run_dir / "last.pt", config.run_dir / "best.pt", config.run_dir / "log.jsonl"
     step, best, elapsed_before = 0, math.inf, 0.0
@@ -207,7 +228,10 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         if not last.exists():
             raise TrainingError(f"--resume: no checkpoint at {last}")
         ck = torch.load(last, weights_only=False)
-        arch.net.load_state_dict(ck["net"])
+        arch.net.load_state_dict(ck.get("train_net", ck["net"]))
+        if ema is not None:
+            ema.module.load_state_dict(ck["net"])
+            ema.n_averaged.fill_(ck.get("ema_updates", 1))
         opt.load_state_dict(ck["opt"])
         step, best, elapsed_before = ck["step"], ck["best"], ck.get("elapsed", 0.0)
         rng.bit_generator.state = ck["rng"]
@@ -238,29 +262,31 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             loss.backward()
             torch.nn.utils.clip_grad_norm_(arch.net.parameters(), 5.0)
             opt.step()
+            if ema is not None:
+                ema.update_parameters(arch.net)
             step += 1
             if step % config.val_every == 0:
-                val_loss = _validate(arch, val_batches, config.loss)
+                val_loss = _validate(scored, val_batches, config.loss)
                 elapsed = elapsed_before + time.monotonic() - started
                 if val_loss < best:
                     best = val_loss
-                    _checkpoint(best_path, arch, opt, step, best, rng, elapsed)
-                _checkpoint(last, arch, opt, step, best, rng, elapsed)
+                    _checkpoint(best_path, arch, opt, step, best, rng, elapsed, ema)
+                _checkpoint(last, arch, opt, step, best, rng, elapsed, ema)
                 with log_path.open("a") as f:
                     row = {"step": step, "loss": loss_value, "val_loss": val_loss, "minutes": round(elapsed / 60, 2)}
                     f.write(json.dumps({**row, "lr": opt.param_groups[0]["lr"]}) + "\n")
             if progress is not None:
                 progress(step, config.steps, loss_value, val_loss)
     except KeyboardInterrupt:
-        _checkpoint(last, arch, opt, step, best, rng, elapsed_before + time.monotonic() - started)
+        _checkpoint(last, arch, opt, step, best, rng, elapsed_before + time.monotonic() - started, ema)
         raise
     if step % config.val_every or not best_path.exists():
-        val_loss = _validate(arch, val_batches, config.loss)
+        val_loss = _validate(scored, val_batches, config.loss)
         elapsed = elapsed_before + time.monotonic() - started
         if val_loss < best or not best_path.exists():
             best = val_loss
-            _checkpoint(best_path, arch, opt, step, best, rng, elapsed)
-        _checkpoint(last, arch, opt, step, best, rng, elapsed)
+            _checkpoint(best_path, arch, opt, step, best, rng, elapsed, ema)
+        _checkpoint(last, arch, opt, step, best, rng, elapsed, ema)
     minutes = (elapsed_before + time.monotonic() - started) / 60
     best_ck = torch.load(best_path, weights_only=False)
     arch.net.load_state_dict(best_ck["net"])
@@ -287,6 +313,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         "batch": config.batch,
         "frames": frames,
         "seed": config.seed,
+        "ema": config.ema,
         "augment": asdict(config.augment),
     }
     manifest = export_model(arch, config.out, params, config.sample_rate, training, hyper, real, default=config.default)
