@@ -57,11 +57,11 @@ class Arch:
         targets = torch.from_numpy(batch.targets)
         if isinstance(self.net, Drnn):
             masks, _ = self.net(mix, self.net.initial_state(mix.shape[0]))
-            centre = mix[:, self.left : mix.shape[1] - self.right]
+            end = mix.shape[1] - self.right
+            centre = mix[:, self.left : end]
             if settings.kind == "psa":
-                sources_c = torch.from_numpy(batch.sources_c[:, :, self.left : mix.shape[1] - self.right])
-                targets = phase_sensitive_targets(sources_c).float()
-                targets = torch.stack([targets[:, 0], targets[:, 1:].sum(dim=1)], dim=1)
+                projected = phase_sensitive_targets(torch.from_numpy(batch.sources_c[:, :, self.left : end])).float()
+                targets = torch.stack([projected[:, 0], projected[:, 1:].sum(dim=1)], dim=1)
             return discriminative_loss(
                 masks, centre, targets[:, 0], targets[:, 1], settings.kind, settings.gamma if discriminative else 0.0
             )
