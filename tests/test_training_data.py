@@ -111,3 +111,32 @@ def test_four_source_tracks(tmp_path: Path) -> None:
     assert np.allclose(clip.mixture, sum(clip.sources.values()))
     with pytest.raises(DatasetError, match="no piano"):
         load_stems_track(tmp_path / "a", 16000, sources=("vocals", "piano"))
+
+
+def test_repitched_voice_moves_pitch_and_keeps_the_music() -> None:
+    from vocalsplit.errors import UsageError
+    from vocalsplit.training.datasets import Clip
+    from vocalsplit.training.repitch import repitch_voice
+
+    rate = 16000
+    t = np.arange(2 * rate) / rate
+    voice = (0.5 * np.sin(2 * np.pi * 440 * t))[None].astype(np.float32)
+    music = np.random.default_rng(0).standard_normal((1, t.size)).astype(np.float32) * 0.1
+    clip = Clip("c", {"vocals": voice, "accompaniment": music}, rate)
+
+    up = repitch_voice(clip, 12.0)
+    assert up.name == "c@+12st" and up.voice.shape == up.accompaniment.shape == (1, rate)
+    np.testing.assert_array_equal(up.accompaniment, music[:, :rate])
+    spectrum = np.abs(np.fft.rfft(up.voice[0, 2000:-2000]))
+    peak_hz = np.argmax(spectrum) * rate / (up.voice.shape[1] - 4000)
+    assert abs(peak_hz - 880) < 5
+    assert abs(np.std(up.voice) - np.std(voice)) < 0.02  # same loudness
+
+    down = repitch_voice(clip, -2.0)  # longer voice: cut to the music's length
+    assert down.voice.shape == (1, 2 * rate)
+    spectrum = np.abs(np.fft.rfft(down.voice[0, 2000:-2000]))
+    assert abs(np.argmax(spectrum) * rate / (2 * rate - 4000) - 440 * 2 ** (-2 / 12)) < 5
+
+    for bad in (0.0, 13.0):
+        with pytest.raises(UsageError, match="--repitch"):
+            repitch_voice(clip, bad)

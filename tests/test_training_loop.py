@@ -74,6 +74,16 @@ def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
     assert np.isfinite(log[-1]["val_loss"]) and log[-1]["val_loss"] > 0
 
 
+def test_repitched_copies_join_the_training_data_and_the_manifest(tmp_path: Path) -> None:
+    from vocalsplit.training.batches import Augment
+
+    result = train(_config(tmp_path, steps=3, val_every=3, augment=Augment(repitch=(-1.0, 2.0))))
+    raw = json.loads(result.manifest.read_text())
+    assert raw["hyperparameters"]["augment"]["repitch"] == [-1.0, 2.0]
+    with pytest.raises(UsageError, match="--repitch 0"):
+        _config(tmp_path, augment=Augment(repitch=(0.0,)))
+
+
 def test_init_from_grows_the_context_and_refuses_misfits(tmp_path: Path) -> None:
     base = _config(tmp_path, steps=3, val_every=3)
     train(base)
@@ -183,6 +193,8 @@ def test_train_cli_usage_errors(cli, tmp_path: Path) -> None:  # type: ignore[no
     assert code == 2 and "unknown architecture 'transformer'" in stderr
     code, _, stderr = cli("train", "--dataset", "musdb", "--data-dir", tmp_path)
     assert code == 2 and "--dataset 'musdb'" in stderr
+    code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path, "--repitch", "up")
+    assert code == 2 and "--repitch 'up'" in stderr
 
 
 @pytest.mark.skipif(not (SHARED / "testclips" / "mir1k").is_dir(), reason="../shared/data/testclips absent")

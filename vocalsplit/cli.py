@@ -200,6 +200,14 @@ def _run_with_progress(batch: Any, run_batch: Any, quiet: bool, verbose: bool) -
     return results
 
 
+def _semitones(text: str) -> tuple[float, ...]:
+    """``"-2,1.5"`` → ``(-2.0, 1.5)``; a value that is not a number is a usage error."""
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as err:
+        raise UsageError(f"--repitch {text!r}: expected comma-separated semitones, e.g. -2,-1,1,2") from err
+
+
 def _short(name: str, width: int = 32) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
@@ -387,6 +395,14 @@ def train(
         float | None,
         typer.Option("--ema", help="Validate and export a moving average of the weights with this decay (e.g. 0.999)."),
     ] = None,
+    repitch: Annotated[
+        str,
+        typer.Option(
+            "--repitch",
+            help="Semitone shifts, comma-separated (e.g. -2,-1,1,2): each adds a copy of every training clip "
+            "with its voice sung that much higher or lower.",
+        ),
+    ] = "",
     default: Annotated[bool, typer.Option("--default", help="Mark the exported model as the default model.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run folder's last checkpoint.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
@@ -399,6 +415,7 @@ def train(
 
         require_torch()
         from vocalsplit.training.archs import LossSettings
+        from vocalsplit.training.batches import Augment
         from vocalsplit.training.trainer import DataSpec, TrainConfig
         from vocalsplit.training.trainer import train as run_training
 
@@ -406,6 +423,7 @@ def train(
         if dirs and len(dirs) != len(dataset):
             raise UsageError(f"give one --data-dir per --dataset ({len(dataset)} datasets, {len(dirs)} folders)")
         specs = [DataSpec(d, dirs[i] if dirs else None, mir1k_clips) for i, d in enumerate(dataset)]
+        augment = Augment(repitch=_semitones(repitch))
         options = {
             "context": context,
             "layers": layers,
@@ -443,6 +461,7 @@ def train(
             resume=resume,
             init_from=init_from,
             ema=ema,
+            augment=augment,
         )
         columns = (
             TextColumn("training"),

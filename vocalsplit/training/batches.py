@@ -23,6 +23,9 @@ class Augment:
     """Largest circular shift of the voice against its own music, in frames."""
     gain_db: float = 3.0
     """Each source gets a uniform random gain in ±gain_db."""
+    repitch: tuple[float, ...] = ()
+    """Semitone shifts: each adds a copy of every training clip with its voice repitched
+    (see :mod:`vocalsplit.training.repitch`)."""
 
 
 @dataclass

@@ -33,6 +33,7 @@ from vocalsplit.training.datasets import (
 from vocalsplit.training.export import export_model
 from vocalsplit.training.losses import LOSSES
 from vocalsplit.training.nets import Drnn, parameter_count, widen_context
+from vocalsplit.training.repitch import check_semitones, repitch_voice
 
 DATASETS = ("mir1k", "stems")
 
@@ -96,6 +97,7 @@ class TrainConfig:
             raise UsageError(f"--lr {self.lr}: must be positive")
         if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
             raise UsageError(f"--lr-final {self.lr_final}: must be positive and at most --lr {self.lr}")
+        check_semitones(self.augment.repitch)
         if self.ema is not None and not 0 < self.ema < 1:
             raise UsageError(f"--ema {self.ema}: the decay must be between 0 and 1 (e.g. 0.999)")
         if self.sources[0] != "vocals" or len(self.sources) < 2:
@@ -206,6 +208,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     params = StftParams(config.n_fft, config.hop)
     arch = build_arch(config.arch, params.bins, {**config.arch_options, "sources": config.sources}, config.frames)
     train_clips, val_clips, data_info = load_clips(config)
+    train_clips += [repitch_voice(c, s) for s in config.augment.repitch for c in train_clips]
     train_set, val_set = spectral_set(train_clips, params), spectral_set(val_clips, params)
     left, right = arch.train_context
     frames = arch.train_span - left - right
