@@ -125,6 +125,48 @@ def test_weight_average_is_validated_exported_and_resumed(tmp_path: Path) -> Non
         _config(tmp_path, ema=1.0)
 
 
+def test_float16_weights_halve_the_file_and_keep_parity(tmp_path: Path) -> None:
+    import onnx
+    from onnx import TensorProto
+
+    full = train(_config(tmp_path, steps=3, val_every=3, arch_options={**_config(tmp_path).arch_options, "hidden": 64}))
+    half = train(
+        _config(
+            tmp_path,
+            steps=3,
+            val_every=3,
+            resume=True,
+            out=tmp_path / "models" / "drnn-half",
+            weights="float16",
+            arch_options={**_config(tmp_path).arch_options, "hidden": 64},
+        )
+    )
+    full_onnx, half_onnx = full.manifest.with_suffix(".onnx"), half.manifest.with_suffix(".onnx")
+    assert half_onnx.stat().st_size < 0.6 * full_onnx.stat().st_size
+    raw = json.loads(half.manifest.read_text())
+    assert raw["weights"] == "float16" and json.loads(full.manifest.read_text())["weights"] == "float32"
+    assert raw["parity"]["random_max_abs"] < 1e-4 and raw["parity"]["real_clip_max_abs"] < 1e-4
+    kinds = {i.data_type for i in onnx.load(str(half_onnx)).graph.initializer if np.prod(i.dims) >= 1024}
+    assert kinds == {TensorProto.FLOAT16}
+    small = {i.data_type for i in onnx.load(str(half_onnx)).graph.initializer if 1 < np.prod(i.dims) < 1024}
+    assert TensorProto.FLOAT in small  # biases and normalisation stay float32
+    with pytest.raises(UsageError, match="--weights 'int8'"):
+        _config(tmp_path, weights="int8")
+
+
+def test_float16_storage_leaves_values_float16_cannot_hold(tmp_path: Path) -> None:
+    from vocalsplit.training.export import export_onnx, round_weights_to_float16, store_weights_as_float16
+
+    arch = build_arch("drnn", 129, {"hidden": 32, "layers": 2, "recurrent_layer": 1, "cell": "gru", "context": 3}, 16)
+    export_onnx(arch, tmp_path / "m.onnx")
+    assert store_weights_as_float16(tmp_path / "m.onnx") == 0  # unrounded weights: nothing may change
+    round_weights_to_float16(arch.net)
+    export_onnx(arch, tmp_path / "r.onnx")
+    assert store_weights_as_float16(tmp_path / "r.onnx") > 0
+    mag = np.abs(np.random.default_rng(0).normal(0, 1, (2, 30, 129))).astype(np.float32)
+    assert parity(arch, tmp_path / "r.onnx", mag) < 1e-4
+
+
 def test_cosine_learning_rate_schedule_values() -> None:
     from vocalsplit.training.trainer import cosine_lr
 

@@ -403,6 +403,14 @@ def train(
             "with its voice sung that much higher or lower.",
         ),
     ] = "",
+    weights: Annotated[
+        str,
+        typer.Option(
+            "--weights",
+            help="How the ONNX file stores weights: float32, or float16 (half the size; "
+            "the network is rounded to float16 before export).",
+        ),
+    ] = "float32",
     default: Annotated[bool, typer.Option("--default", help="Mark the exported model as the default model.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the run folder's last checkpoint.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
@@ -462,6 +470,7 @@ def train(
             init_from=init_from,
             ema=ema,
             augment=augment,
+            weights=weights,
         )
         columns = (
             TextColumn("training"),

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 OPSET = 17
 MAX_IR_VERSION = 10  # onnxruntime >= 1.20 reads it; onnx 1.23 alone would write 14
 PARITY_TOLERANCE = 1e-4
+WEIGHT_TYPES = ("float32", "float16")
+HALF_MIN_ELEMENTS = 1024
+"""float16 storage only pays for big tensors; small ones (biases, normalisation) stay float32."""
 
 
 class _Exportable(nn.Module):
@@ -63,6 +66,54 @@ def export_onnx(arch: Arch, path: Path) -> None:
     onnx.checker.check_model(model)
 
 
+def round_weights_to_float16(net: nn.Module) -> None:
+    """Round every floating parameter of ``net`` to the nearest float16 value, in place.
+
+    After this the network computes exactly what its float16-stored ONNX file computes,
+    so the export's parity check still measures the export alone."""
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.is_floating_point():
+                p.copy_(p.half().float())
+
+
+def store_weights_as_float16(path: Path) -> int:
+    """Rewrite ``path`` so its big float32 weights are stored as float16; return how many.
+
+    Only initializers whose values float16 holds exactly are rewritten (run
+    :func:`round_weights_to_float16` before the export), each read back through a Cast
+    to float32: the file halves, every value and the float32 arithmetic stay the same,
+    and onnxruntime folds the casts away when it loads the model. Hand-written because
+    onnxconverter-common's float16 pass converts the arithmetic too (slow and less
+    accurate on CPU) and only adds a dependency."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    kept, casts = [], []
+    for init in graph.initializer:
+        values = numpy_helper.to_array(init) if init.data_type == TensorProto.FLOAT else None
+        if values is None or values.size < HALF_MIN_ELEMENTS:
+            kept.append(init)
+            continue
+        half = values.astype(np.float16)
+        if not np.array_equal(half.astype(np.float32), values):
+            kept.append(init)
+            continue
+        stored = f"{init.name}__float16"
+        kept.append(numpy_helper.from_array(half, stored))
+        casts.append(helper.make_node("Cast", [stored], [init.name], to=TensorProto.FLOAT, name=f"{stored}_cast"))
+    nodes = list(graph.node)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    del graph.node[:]
+    graph.node.extend(casts + nodes)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return len(casts)
+
+
 def parity(arch: Arch, onnx_path: Path, magnitude: np.ndarray) -> float:
     """Largest |torch − onnxruntime| over masks and states for one input ``(B, T, F)``."""
     import onnxruntime as ort
@@ -92,11 +143,21 @@ def export_model(
     real_magnitude: np.ndarray | None = None,
     default: bool = False,
     description: str = "",
+    weights: str = "float32",
 ) -> Path:
-    """Write ``out.onnx`` + ``out.json``; raise TrainingError if parity exceeds 1e-4."""
+    """Write ``out.onnx`` + ``out.json``; raise TrainingError if parity exceeds 1e-4.
+
+    ``weights="float16"`` first rounds the network's weights to float16 (in place) and
+    stores them so: half the file size; parity is then against the rounded network."""
+    if weights not in WEIGHT_TYPES:
+        raise TrainingError(f"weights {weights!r}; allowed: {', '.join(WEIGHT_TYPES)}")
     net = arch.net.eval()
     onnx_path = out.with_suffix(".onnx")
+    if weights == "float16":
+        round_weights_to_float16(net)
     export_onnx(arch, onnx_path)
+    if weights == "float16":
+        store_weights_as_float16(onnx_path)
     # random input drawn in the network's input domain (its own log-magnitude statistics):
     # far outside it, float32 rounding differences are amplified and say nothing about use
     rng = np.random.default_rng(1)
@@ -130,6 +191,7 @@ def export_model(
         "mask_kind": arch.mask_kind,
         "default": default,
         "parameters": parameter_count(net),
+        "weights": weights,
         "hyperparameters": hyper,
         "training": training,
         "parity": checks,

@@ -30,7 +30,7 @@ from vocalsplit.training.datasets import (
     stems_tracks,
     validation_split,
 )
-from vocalsplit.training.export import export_model
+from vocalsplit.training.export import WEIGHT_TYPES, export_model
 from vocalsplit.training.losses import LOSSES
 from vocalsplit.training.nets import Drnn, parameter_count, widen_context
 from vocalsplit.training.repitch import check_semitones, repitch_voice
@@ -80,6 +80,9 @@ class TrainConfig:
     validation, the best checkpoint and the export then use the averaged weights."""
     default: bool = False
     max_track_seconds: float | None = None
+    weights: str = "float32"
+    """How the exported ONNX file stores its weights: ``float32``, or ``float16`` (half the
+    file; the network is rounded to float16 before the export and parity is checked so)."""
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHITECTURES:
@@ -98,6 +101,8 @@ class TrainConfig:
         if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
             raise UsageError(f"--lr-final {self.lr_final}: must be positive and at most --lr {self.lr}")
         check_semitones(self.augment.repitch)
+        if self.weights not in WEIGHT_TYPES:
+            raise UsageError(f"--weights {self.weights!r}; allowed: {', '.join(WEIGHT_TYPES)}")
         if self.ema is not None and not 0 < self.ema < 1:
             raise UsageError(f"--ema {self.ema}: the decay must be between 0 and 1 (e.g. 0.999)")
         if self.sources[0] != "vocals" or len(self.sources) < 2:
@@ -319,7 +324,17 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         "ema": config.ema,
         "augment": asdict(config.augment),
     }
-    manifest = export_model(arch, config.out, params, config.sample_rate, training, hyper, real, default=config.default)
+    manifest = export_model(
+        arch,
+        config.out,
+        params,
+        config.sample_rate,
+        training,
+        hyper,
+        real,
+        default=config.default,
+        weights=config.weights,
+    )
     return TrainResult(manifest, step, best, minutes, parameter_count(arch.net))
 
 
