@@ -87,6 +87,14 @@ def test_stems_layout_with_odd_rates_mono_and_summed_stems(tmp_path: Path) -> No
     assert np.std(clips[2].accompaniment) > 0.1  # drums + bass summed
 
 
+def test_stems_tracks_found_through_symlinked_folders(tmp_path: Path) -> None:
+    root = make_stems(tmp_path / "stems")
+    linked = tmp_path / "heldout"
+    linked.mkdir()
+    (linked / "t2").symlink_to(root / "t2", target_is_directory=True)
+    assert [t.name for t in stems_tracks(linked)] == ["t2"]
+
+
 def test_augmented_batches_keep_voice_plus_music_equal_to_mixture(tmp_path: Path) -> None:
     params = StftParams(1024, 512)
     clips = [load_stems_track(t, 16000) for t in stems_tracks(make_stems(tmp_path / "s"))]

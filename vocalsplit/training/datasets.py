@@ -119,8 +119,16 @@ _AUDIO = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
 
 def stems_tracks(data_dir: Path) -> list[Path]:
-    """Track folders below ``data_dir`` that hold a ``vocals.*`` file."""
-    tracks = sorted({p.parent for p in data_dir.rglob("vocals.*") if p.suffix.lower() in _AUDIO})
+    """Track folders below ``data_dir`` that hold a ``vocals.*`` file.
+
+    Symlinked track folders count (``os.walk(followlinks=True)``; ``Path.rglob`` before
+    Python 3.13 does not follow them), so a folder of links to tracks is a valid dataset.
+    """
+    tracks = sorted(
+        Path(folder)
+        for folder, _, files in os.walk(data_dir, followlinks=True)
+        if any(Path(f).stem == "vocals" and Path(f).suffix.lower() in _AUDIO for f in files)
+    )
     if not tracks:
         raise DatasetError(
             f"{data_dir}: no track folder with a vocals.* file (expected <track>/vocals.wav and "
