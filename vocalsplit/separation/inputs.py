@@ -6,6 +6,7 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
+from vocalsplit.audio.folders import files_below
 from vocalsplit.defaults import AUDIO_EXTENSIONS
 
 
@@ -39,8 +40,9 @@ def _is_within(path: Path, folder: Path | None) -> bool:
 def collect_inputs(specs: list[str], exclude: Path | None = None) -> tuple[list[InputFile], list[InputProblem]]:
     """Files to process (each once, in command-line order) and one problem per bad spec.
 
-    Folders are searched recursively for known audio extensions, skipping hidden
-    entries and anything under ``exclude`` (the output folder).
+    Folders are searched recursively, through symlinked sub-folders too, for known
+    audio extensions, skipping hidden entries and anything under ``exclude`` (the
+    output folder).
     """
     found: list[InputFile] = []
     problems: list[InputProblem] = []
@@ -55,14 +57,14 @@ def collect_inputs(specs: list[str], exclude: Path | None = None) -> tuple[list[
     for spec in specs:
         path = Path(spec).expanduser()
         if path.is_dir():
-            files = sorted(
+            files = [
                 p
-                for p in path.rglob("*")
+                for p in files_below(path)
                 if p.is_file()
                 and p.suffix.lower() in AUDIO_EXTENSIONS
                 and not _is_hidden(p, path)
                 and not _is_within(p, exclude)
-            )
+            ]
             if not files:
                 problems.append(
                     InputProblem(

@@ -16,6 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from vocalsplit.audio.folders import files_below
 from vocalsplit.audio.stft import StftParams, stft
 from vocalsplit.errors import DatasetError
 
@@ -119,16 +120,8 @@ _AUDIO = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")
 
 
 def stems_tracks(data_dir: Path) -> list[Path]:
-    """Track folders below ``data_dir`` that hold a ``vocals.*`` file.
-
-    Symlinked track folders count (``os.walk(followlinks=True)``; ``Path.rglob`` before
-    Python 3.13 does not follow them), so a folder of links to tracks is a valid dataset.
-    """
-    tracks = sorted(
-        Path(folder)
-        for folder, _, files in os.walk(data_dir, followlinks=True)
-        if any(Path(f).stem == "vocals" and Path(f).suffix.lower() in _AUDIO for f in files)
-    )
+    """Track folders below ``data_dir`` (symlinked ones too) that hold a ``vocals.*`` file."""
+    tracks = sorted({p.parent for p in files_below(data_dir) if p.stem == "vocals" and p.suffix.lower() in _AUDIO})
     if not tracks:
         raise DatasetError(
             f"{data_dir}: no track folder with a vocals.* file (expected <track>/vocals.wav and "
