@@ -12,6 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import benchmark_model, write_song  # noqa: E402
 
+from vocalsplit import defaults  # noqa: E402
+
 
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float, int]:
     """Run ``cmd`` in a child that only runs it, return (peak RSS MB, wall s, exit code)."""
@@ -29,11 +31,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", help="model name or path (default: random-weight DRNN of the shipped size)")
     ap.add_argument("--minutes", type=float, nargs="+", default=[1.0, 30.0])
+    ap.add_argument("--shifts", type=int, default=defaults.SHIFTS, help="frame grids averaged, as vocalsplit --shifts")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
-        print(f"model: {model}")
+        print(f"model: {model}; shifts {args.shifts}")
         for minutes in args.minutes:
             song = write_song(d / f"song-{minutes:g}min.wav", minutes * 60)
             cmd = [
@@ -46,6 +49,8 @@ def main() -> None:
                 "--model",
                 model,
                 "--overwrite",
+                "--shifts",
+                str(args.shifts),
                 "-q",
             ]
             t = time.perf_counter()

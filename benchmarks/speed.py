@@ -14,24 +14,27 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import benchmark_model, write_song  # noqa: E402
 
+from vocalsplit import defaults  # noqa: E402
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", help="model name or path (default: random-weight DRNN of the shipped size)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--shifts", type=int, default=defaults.SHIFTS, help="frame grids averaged, as vocalsplit --shifts")
     args = ap.parse_args()
     from vocalsplit.api import Separator
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
-        sep = Separator(model, device=args.device)
+        sep = Separator(model, device=args.device, shifts=args.shifts)
         song = write_song(d / "song.wav", args.seconds)
         audio, rate = sf.read(str(song), dtype="float32", always_2d=True)
         print(
             f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
-            f"{args.seconds:g} s stereo 44.1 kHz"
+            f"{args.seconds:g} s stereo 44.1 kHz; shifts {args.shifts}"
         )
         sep.separate_array(audio.T[:, :rate], rate)  # warm-up
         t = time.perf_counter()

@@ -66,6 +66,19 @@ def test_folder_glob_format_sample_rate_stems_and_report(cli, tmp_path: Path) ->
     assert code == 0 and (tmp_path / "glob" / "two" / "vocals.wav").exists()
 
 
+def test_shifts_option_is_used_and_reported(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    outputs = {}
+    for shifts in (1, 3):
+        out = tmp_path / f"out{shifts}"
+        code, _, stderr = cli(song, "-o", out, "--shifts", shifts, "--report", out / "r.json", "-q")
+        assert code == 0, stderr
+        assert json.loads((out / "r.json").read_text())["shifts"] == shifts
+        outputs[shifts] = sf.read(str(out / "song" / "vocals.wav"))[0]
+    mix = sf.read(str(song))[0]
+    assert outputs[3].shape == mix.shape
+    assert np.max(np.abs(outputs[3] - outputs[1])) > 1e-3  # three passes averaged, not one
+
+
 def test_existing_outputs_error_overwrite_and_skip(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert cli(song, "-o", out, "-q")[0] == 0
@@ -146,6 +159,7 @@ def test_usage_errors_exit_2(cli, song: Path, tmp_path: Path) -> None:  # type: 
         (["--stems", "drums"], "unknown stem drums"),
         (["--model", "nope"], "unknown model 'nope'; installed models: tiny-conv, tiny-rnn"),
         (["--chunk-seconds", "0"], "--chunk-seconds must be positive"),
+        (["--shifts", "0"], "--shifts 0: must be between 1 and 16"),
         (["--bit-depth", "float", "--format", "flac"], "not possible in flac"),
     ]
     for extra, message in cases:

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,29 @@ def test_metric_timeout_is_reported_not_hung(rnn_session, tmp_path: Path) -> Non
     req = EvalRequest("mir1k", _mir1k(tmp_path / "mir"), masks=("soft",), workers=1, clip_timeout_s=0.001)
     result = evaluate(rnn_session, req, chunk=64)
     assert result["failures"] and "timed out" in result["failures"][0]["error"]
+
+
+def test_eval_cli_with_shifts_records_them_beside_the_plain_figures(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from model_factory import recurrent_model
+
+    models = tmp_path / "models"
+    recurrent_model(models)
+    manifest = models / "tiny-rnn.json"
+    data = _mir1k(tmp_path / "mir")
+    for extra in (["--shifts", "1"], []):  # the default is two passes, as for separation
+        code, stdout, stderr = cli(
+            "eval", "--data-dir", data, "--model", manifest, "--masks", "soft", "--workers", "1",
+            "--results", tmp_path / f"res{len(extra)}", "--update-manifest", *extra,
+        )  # fmt: skip
+        assert code == 0, stderr
+    quality = json.loads(manifest.read_text())["quality"]
+    plain, shifted = quality["mir1k_test"], quality["mir1k_test_shifts2"]
+    assert (plain["shifts"], shifted["shifts"], shifted["clips"]) == (1, 2, 2)
+    assert plain["soft"]["GNSDR"] != shifted["soft"]["GNSDR"]
+    assert json.loads((tmp_path / "res0" / "summary.json").read_text())["shifts"] == 2
+    code, stdout, _ = cli("models", "--models-dir", models, "--json")
+    listed = next(m for m in json.loads(stdout)["models"] if m["path"] == str(models / "tiny-rnn.onnx"))
+    assert (listed["gnsdr_db"], listed["shifts"]) == (plain["soft"]["GNSDR"], 2)
+    assert listed["gnsdr_db_shifts"] == shifted["soft"]["GNSDR"]
+    code, _, stderr = cli("eval", "--data-dir", data, "--model", manifest, "--shifts", "17")
+    assert code == 2 and "--shifts 17: must be between 1 and 16" in stderr

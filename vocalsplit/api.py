@@ -23,6 +23,7 @@ from vocalsplit.separation.files import FileOptions, FileResult, separate_file
 from vocalsplit.separation.inputs import InputFile
 from vocalsplit.separation.outputs import plan_outputs
 from vocalsplit.separation.pipeline import check_stems, chunk_frames, separate_array
+from vocalsplit.separation.shifts import check_shifts
 
 
 class Separator:
@@ -35,7 +36,9 @@ class Separator:
         mask: str = defaults.MASK,
         chunk_seconds: float = defaults.CHUNK_SECONDS,
         models_dir: Path | None = None,
+        shifts: int = defaults.SHIFTS,
     ) -> None:
+        self.shifts = check_shifts(shifts)
         self.manifest: Manifest = resolve_model(str(model) if model is not None else None, models_dir)
         self.session = ModelSession(self.manifest, parse_device(device))
         self.mask = mask
@@ -54,7 +57,7 @@ class Separator:
         self, audio: np.ndarray, sample_rate: int, stems: list[str] | None = None
     ) -> dict[str, np.ndarray]:
         """Stems with the input's shape, ``(channels, samples)`` or ``(samples,)``, float32."""
-        return separate_array(self.session, audio, sample_rate, self.mask, self.chunk_frames, stems)
+        return separate_array(self.session, audio, sample_rate, self.mask, self.chunk_frames, stems, shifts=self.shifts)
 
     def separate_file(
         self,
@@ -73,5 +76,5 @@ class Separator:
         plan = plan_outputs(
             [InputFile(Path(input_path), "")], Path(out_dir), filename, chosen, fmt, self.manifest.name
         )[0]
-        options = FileOptions(self.mask, self.chunk_frames, fmt, bit_depth, sample_rate, existing)
+        options = FileOptions(self.mask, self.chunk_frames, fmt, bit_depth, sample_rate, existing, shifts=self.shifts)
         return separate_file(self.session, plan, options, self.provider, progress)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vocalsplit import __version__
+from vocalsplit import __version__, defaults
 from vocalsplit.audio.formats import choose_subtype
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.catalog.registry import resolve_model
@@ -24,6 +24,7 @@ from vocalsplit.separation.inputs import collect_inputs
 from vocalsplit.separation.masks import MASK_MODES
 from vocalsplit.separation.outputs import OutputPlan, check_template, plan_outputs
 from vocalsplit.separation.pipeline import check_stems, chunk_frames
+from vocalsplit.separation.shifts import check_shifts
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class BatchRequest:
     bit_depth: str = "auto"
     filename: str = "{track}/{stem}.{ext}"
     existing: str = "error"
-    chunk_seconds: float = 20.0
+    chunk_seconds: float = defaults.CHUNK_SECONDS
+    shifts: int = defaults.SHIFTS
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Batch:
             "device_requested": self.request.device,
             "provider": self.provider,
             "mask": self.options.mask,
+            "shifts": self.options.shifts,
             "format": self.options.fmt,
             "files": files,
             "totals": {
@@ -102,6 +105,7 @@ def _result_dict(r: FileResult) -> dict[str, Any]:
 def _check_options(req: BatchRequest) -> None:
     if req.mask not in MASK_MODES:
         raise UsageError(f"--mask {req.mask!r}; allowed: {', '.join(MASK_MODES)}")
+    check_shifts(req.shifts)
     choose_subtype(req.fmt, None, req.bit_depth)
     if req.sample_rate is not None and not 1000 <= req.sample_rate <= 768000:
         raise UsageError(f"--sample-rate {req.sample_rate}: must be between 1000 and 768000 Hz")
@@ -135,6 +139,7 @@ def prepare_batch(req: BatchRequest) -> Batch:
         bit_depth=req.bit_depth,
         sample_rate=req.sample_rate,
         existing=req.existing,
+        shifts=req.shifts,
     )
     session = ModelSession(manifest, parse_device(req.device))
     items, problems = collect_inputs(req.inputs, exclude=req.out_dir)

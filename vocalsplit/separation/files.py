@@ -17,7 +17,7 @@ from vocalsplit.audio.writer import StemWriter
 from vocalsplit.defaults import BLOCK_FRAMES
 from vocalsplit.errors import InputAudioError, OutputError, UsageError
 from vocalsplit.separation.outputs import OutputPlan
-from vocalsplit.separation.pipeline import SeparationModel, SeparationStream
+from vocalsplit.separation.pipeline import SeparationModel, open_stream
 
 EXISTING = ("error", "overwrite", "skip")
 
@@ -33,6 +33,8 @@ class FileOptions:
     existing: str = "error"
     """What to do with outputs that already exist: error, overwrite or skip."""
     block_frames: int = BLOCK_FRAMES
+    shifts: int = 1
+    """Passes averaged on offset frame grids (1 = a single pass); see ``shifts.py``."""
 
 
 @dataclass
@@ -94,7 +96,9 @@ def separate_file(
     info = check_input(path, model)
     out_rate = options.sample_rate or info.sample_rate
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)
-    stream = SeparationStream(model, info.sample_rate, info.channels, options.mask, options.chunk_frames, list(todo))
+    stream = open_stream(
+        model, info.sample_rate, info.channels, options.mask, options.chunk_frames, list(todo), options.shifts
+    )
     converters = {s: StreamResampler(info.sample_rate, out_rate, info.channels) for s in todo}
     done = 0
     with contextlib.ExitStack() as stack:

@@ -23,6 +23,7 @@ from vocalsplit.defaults import SILENCE_PEAK
 from vocalsplit.errors import InputAudioError, UsageError
 from vocalsplit.separation.masks import MASK_MODES, source_masks
 from vocalsplit.separation.planner import ChunkPlanner
+from vocalsplit.separation.shifts import ShiftAveragedStream, StemStream, check_shifts, shift_offsets
 
 
 class SeparationModel(Protocol):
@@ -175,6 +176,25 @@ class SeparationStream:
         return out
 
 
+def open_stream(
+    model: SeparationModel,
+    sample_rate: int,
+    channels: int,
+    mask: str,
+    chunk: int,
+    stems: list[str],
+    shifts: int = 1,
+) -> StemStream:
+    """A :class:`SeparationStream`, or ``shifts`` of them averaged over frame grids (see ``shifts.py``)."""
+    if check_shifts(shifts) == 1:
+        return SeparationStream(model, sample_rate, channels, mask, chunk, stems)
+    m = model.manifest
+    offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, sample_rate)
+    return ShiftAveragedStream(
+        lambda: SeparationStream(model, sample_rate, channels, mask, chunk, stems), offsets, channels
+    )
+
+
 def separate_array(
     model: SeparationModel,
     audio: np.ndarray,
@@ -183,13 +203,14 @@ def separate_array(
     chunk: int = 1024,
     stems: list[str] | None = None,
     block: int = 65536,
+    shifts: int = 1,
 ) -> dict[str, np.ndarray]:
     """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape."""
     mono = audio.ndim == 1
     x = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     if x.ndim != 2:
         raise UsageError(f"audio must be (channels, samples) or (samples,), got shape {audio.shape}")
-    stream = SeparationStream(model, sample_rate, x.shape[0], mask, chunk, stems or list(model.manifest.sources))
+    stream = open_stream(model, sample_rate, x.shape[0], mask, chunk, stems or list(model.manifest.sources), shifts)
     pieces: dict[str, list[np.ndarray]] = {s: [] for s in stream.stems}
     for start in range(0, x.shape[1], block):
         for s, y in stream.push(x[:, start : start + block]).items():

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from vocalsplit import defaults
 from vocalsplit.errors import DatasetError
 from vocalsplit.separation.pipeline import SeparationModel, separate_array
 from vocalsplit.training.datasets import (
@@ -48,6 +49,8 @@ class EvalRequest:
     max_track_seconds: float | None = None
     segment_seconds: float = 10.0
     """stems: score consecutive segments of this length, skipping those where a source is silent."""
+    shifts: int = defaults.SHIFTS
+    """Passes averaged per clip, as ``vocalsplit --shifts``."""
 
 
 def _clip_metrics(
@@ -140,7 +143,7 @@ def evaluate(
             voice, acc = clip.voice, clip.accompaniment  # (C, n)
             estimates = {}
             for mask in req.masks:
-                est = separate_array(model, voice + acc, clip.rate, mask=mask, chunk=chunk)
+                est = separate_array(model, voice + acc, clip.rate, mask=mask, chunk=chunk, shifts=req.shifts)
                 estimates[mask] = (est["vocals"], est["accompaniment"])
             for name, channel, start, stop in _segments(clip, req):
                 cut = slice(start, stop)
@@ -183,6 +186,7 @@ def evaluate(
     return {
         "dataset": req.dataset,
         "backend": req.backend,
+        "shifts": req.shifts,
         "clips": len(loaders),
         "summary": summary,
         "failures": failures,
