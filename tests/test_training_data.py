@@ -67,6 +67,29 @@ def test_mir1k_split_sizes_on_synthetic_layout(tmp_path: Path) -> None:
     assert not set(val) & set(split["test"])
 
 
+def test_name_split_holds_out_the_same_clips_in_any_pool_and_with_any_seed() -> None:
+    small = [Path(f"abjones_{i}_{j:02d}.wav") for i in range(1, 6) for j in range(1, 13)]  # 60 clips
+    big = small + [Path(f"Ani_{i}_{j:02d}.wav") for i in range(1, 6) for j in range(1, 13)]
+    train_s, val_s = validation_split(small, 0.1, seed=0, how="name")
+    train_b, val_b = validation_split(big, 0.1, seed=7, how="name")
+    assert set(val_b) & set(small) == set(val_s)  # no clip validated in the bigger run was trained on before
+    assert not set(train_s) & set(val_b)
+    assert set(train_b) | set(val_b) == set(big) and not set(train_b) & set(val_b)
+    assert 0.03 < len(val_b) / len(big) < 0.2
+    assert validation_split(small, 0.1, seed=1, how="name") == (train_s, val_s)
+    # seeded draws differ by seed: the trap the name split avoids
+    assert validation_split(small, 0.1, seed=0)[1] != validation_split(small, 0.1, seed=1)[1]
+
+
+def test_name_split_of_tiny_pools_keeps_one_clip_on_each_side() -> None:
+    pair = [Path("a.wav"), Path("b.wav")]
+    for fraction in (0.0, 1.0):
+        train, val = validation_split(pair, fraction, seed=0, how="name")
+        assert len(train) == len(val) == 1
+    with pytest.raises(DatasetError, match="unknown validation split 'random'"):
+        validation_split(pair, 0.1, seed=0, how="random")
+
+
 def test_bad_data_dirs(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="no MIR-1K clips found"):
         mir1k_split(tmp_path)

@@ -50,6 +50,7 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
     assert raw["parity"]["random_max_abs"] < 1e-4 and raw["parity"]["real_clip_max_abs"] < 1e-4
     assert raw["training"]["steps"] == 6 and raw["training"]["data"][0]["validation_tracks"]
     assert raw["training"]["best_step"] in (3, 6)
+    assert raw["training"]["validation_split"] == "name"
     log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [3, 6]
 
@@ -237,6 +238,8 @@ def test_train_cli_usage_errors(cli, tmp_path: Path) -> None:  # type: ignore[no
     assert code == 2 and "--dataset 'musdb'" in stderr
     code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path, "--repitch", "up")
     assert code == 2 and "--repitch 'up'" in stderr
+    code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path, "--split", "random")
+    assert code == 2 and "--split 'random'; allowed: name, seeded" in stderr
 
 
 @pytest.mark.skipif(not (SHARED / "testclips" / "mir1k").is_dir(), reason="../shared/data/testclips absent")

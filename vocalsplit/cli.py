@@ -420,6 +420,14 @@ def train(
     ] = None,
     val_every: Annotated[int, typer.Option("--val-every", help="Validate and checkpoint every N steps.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="Validation clips: name (by clip name, the same in any pool and with any seed) or seeded "
+            "(drawn with --seed, as the shipped models were).",
+        ),
+    ] = "name",
     init_from: Annotated[
         Path | None, typer.Option("--init-from", help="Start from a checkpoint's weights (fine-tune).")
     ] = None,
@@ -494,6 +502,7 @@ def train(
             minutes=minutes,
             val_every=val_every,
             seed=seed,
+            split=split,
             sample_rate=sample_rate,
             n_fft=n_fft,
             hop=hop,

@@ -7,6 +7,7 @@ fly (the STFT is linear), which makes remixing and shifting cheap.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -89,15 +90,47 @@ def mir1k_singer(path: Path) -> str:
     return m.group("singer").lower() if m else ""
 
 
-def validation_split(paths: list[Path], fraction: float, seed: int) -> tuple[list[Path], list[Path]]:
-    """Hold out ``fraction`` of the clips (never fewer than one) for validation."""
+SPLITS = ("name", "seeded")
+
+
+def validation_split(
+    paths: list[Path], fraction: float, seed: int, how: str = "seeded"
+) -> tuple[list[Path], list[Path]]:
+    """Hold out about ``fraction`` of the clips (never fewer than one, never all) for validation.
+
+    ``how='name'`` holds out the clips whose name hashes below ``fraction``: a clip is
+    held out or not whatever the seed and whatever other clips are in the pool, so a
+    fine-tune on a bigger pool or with another seed never validates on clips its
+    starting checkpoint trained on. ``how='seeded'`` draws exactly
+    ``round(fraction * n)`` clips with ``seed`` (how the shipped models were split).
+    """
     if len(paths) < 2:
         raise DatasetError(f"need at least two training clips to hold one out, found {len(paths)}")
+    if how == "name":
+        return _name_split(paths, fraction)
+    if how != "seeded":
+        raise DatasetError(f"unknown validation split {how!r}; allowed: {', '.join(SPLITS)}")
     order = np.random.default_rng(seed).permutation(len(paths))
     n_val = max(1, int(round(fraction * len(paths))))
     val = sorted(paths[i] for i in order[:n_val])
     train = sorted(paths[i] for i in order[n_val:])
     return train, val
+
+
+def _unit_hash(name: str) -> float:
+    """A stable number in [0, 1) for a clip name (sha256, so not Python's salted hash)."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") / 2.0**64
+
+
+def _name_split(paths: list[Path], fraction: float) -> tuple[list[Path], list[Path]]:
+    score = {p: _unit_hash(p.name) for p in paths}
+    val = [p for p in paths if score[p] < fraction]
+    if not val:  # a small pool: hold out the clip that would be the first in any pool
+        val = [min(paths, key=lambda p: score[p])]
+    elif len(val) == len(paths):
+        val.remove(max(paths, key=lambda p: score[p]))
+    held = set(val)
+    return sorted(p for p in paths if p not in held), sorted(val)
 
 
 def load_mir1k_clip(path: Path, rate: int) -> Clip:

@@ -20,6 +20,7 @@ from vocalsplit.training.archs import ARCHITECTURES, Arch, LossSettings, build_a
 from vocalsplit.training.base import SeparationNet
 from vocalsplit.training.batches import Augment, sample_batch, sequential_batches
 from vocalsplit.training.datasets import (
+    SPLITS,
     TWO_SOURCES,
     Clip,
     find_data_dir,
@@ -67,6 +68,9 @@ class TrainConfig:
     minutes: float | None = None
     val_every: int = 200
     val_fraction: float = 0.1
+    split: str = "name"
+    """How validation clips are chosen: ``name`` (stable across pools and seeds) or
+    ``seeded`` (drawn with ``seed``; the shipped models' split)."""
     seed: int = 0
     sample_rate: int = 16000
     n_fft: int = 1024
@@ -96,6 +100,8 @@ class TrainConfig:
                 raise UsageError(f"--mir1k-clips {d.mir1k_clips!r}; allowed: train, all")
         if not self.data:
             raise UsageError("give at least one --dataset")
+        if self.split not in SPLITS:
+            raise UsageError(f"--split {self.split!r}; allowed: {', '.join(SPLITS)}")
         if self.lr <= 0:
             raise UsageError(f"--lr {self.lr}: must be positive")
         if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
@@ -136,7 +142,7 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
             pool = split["train"] if spec.mir1k_clips == "train" else split["train"] + split["test"]
             if not pool:
                 raise DatasetError(f"{root}: no MIR-1K training clips (singers abjones, amy)")
-            tr, va = validation_split(pool, config.val_fraction, config.seed + i)
+            tr, va = validation_split(pool, config.val_fraction, config.seed + i, config.split)
             train += [load_mir1k_clip(p, config.sample_rate) for p in tr]
             val += [load_mir1k_clip(p, config.sample_rate) for p in va]
             described.append(
@@ -150,7 +156,9 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
         else:
             tracks = stems_tracks(root)
             tr, va = (
-                validation_split(tracks, config.val_fraction, config.seed + i) if len(tracks) >= 2 else (tracks, [])
+                validation_split(tracks, config.val_fraction, config.seed + i, config.split)
+                if len(tracks) >= 2
+                else (tracks, [])
             )
             load = lambda t: load_stems_track(t, config.sample_rate, config.max_track_seconds, config.sources)  # noqa: E731
             train += [load(t) for t in tr]
@@ -165,7 +173,7 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
             )
     if not val:
         raise DatasetError("no validation clip could be held out of the training data")
-    return train, val, {"data": described}
+    return train, val, {"data": described, "validation_split": config.split}
 
 
 def _checkpoint(
