@@ -277,3 +277,19 @@ def test_output_folder_inside_input_folder_is_not_rescanned(cli, tmp_path: Path)
     assert cli(music, "-o", music / "separated", "-q")[0] == 0
     code, stdout, _ = cli(music, "-o", music / "separated", "--skip-existing")
     assert code == 0 and "0 separated, 1 skipped" in stdout
+
+
+def test_models_list_prefers_the_default_number_of_shifts() -> None:
+    from vocalsplit.cli import _shifted_figures
+
+    def entry(g: float) -> dict[str, object]:
+        return {"soft": {"GNSDR": g}}
+
+    assert _shifted_figures(
+        {"mir1k_test": entry(7.3), "mir1k_test_shifts4": entry(7.5), "mir1k_test_shifts2": entry(7.4)}
+    ) == (2, 7.4)
+    assert _shifted_figures({"mir1k_test_shifts4": entry(7.5), "mir1k_test_shifts8": entry(7.6)}) == (8, 7.6)
+    assert (
+        _shifted_figures({"mir1k_test": entry(7.3), "mir1k_test_shiftsX": entry(1.0), "mir1k_test_shifts3": "?"})
+        is None
+    )

@@ -309,7 +309,7 @@ def models(
         if rows:
             out.print(
                 "GNSDR/GSIR/GSAR: dB on the 825 MIR-1K test clips (soft mask), measured by `vocalsplit eval`; "
-                "the last column with `--shifts N` (N passes averaged)."
+                f"the last column with N passes averaged (`--shifts N`; default {defaults.SHIFTS})."
             )
     for p in problems:
         err.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
@@ -324,14 +324,15 @@ def _soft_figures(entry: Any) -> dict[str, Any]:
 
 
 def _shifted_figures(quality: dict[str, Any]) -> tuple[int, float] | None:
-    """(N, soft GNSDR) of the MIR-1K evaluation recorded with the most shifts, if any."""
+    """(N, soft GNSDR) of a MIR-1K evaluation with N > 1 shifts: the default N if recorded, else the largest."""
     found = []
     for key, entry in quality.items():
         n = key.removeprefix("mir1k_test_shifts")
         gnsdr = _soft_figures(entry).get("GNSDR")
         if key.startswith("mir1k_test_shifts") and n.isdigit() and isinstance(gnsdr, (int, float)):
             found.append((int(n), float(gnsdr)))
-    return max(found) if found else None
+    default = [f for f in found if f[0] == defaults.SHIFTS]
+    return default[0] if default else max(found) if found else None
 
 
 @app.command()
