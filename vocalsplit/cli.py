@@ -326,10 +326,11 @@ def _soft_figures(entry: Any) -> dict[str, Any]:
 def _shifted_figures(quality: dict[str, Any]) -> tuple[int, float] | None:
     """(N, soft GNSDR) of a MIR-1K evaluation with N > 1 shifts: the default N if recorded, else the largest."""
     found = []
+    prefix = "mir1k_test_shifts"
     for key, entry in quality.items():
-        n = key.removeprefix("mir1k_test_shifts")
         gnsdr = _soft_figures(entry).get("GNSDR")
-        if key.startswith("mir1k_test_shifts") and n.isdigit() and isinstance(gnsdr, (int, float)):
+        n = key[len(prefix) :]
+        if key.startswith(prefix) and n.isdigit() and isinstance(gnsdr, (int, float)):
             found.append((int(n), float(gnsdr)))
     default = [f for f in found if f[0] == defaults.SHIFTS]
     return default[0] if default else max(found) if found else None

@@ -186,13 +186,14 @@ def open_stream(
     shifts: int = 1,
 ) -> StemStream:
     """A :class:`SeparationStream`, or ``shifts`` of them averaged over frame grids (see ``shifts.py``)."""
-    if check_shifts(shifts) == 1:
+
+    def make() -> SeparationStream:
         return SeparationStream(model, sample_rate, channels, mask, chunk, stems)
+
+    if check_shifts(shifts) == 1:
+        return make()
     m = model.manifest
-    offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, sample_rate)
-    return ShiftAveragedStream(
-        lambda: SeparationStream(model, sample_rate, channels, mask, chunk, stems), offsets, channels
-    )
+    return ShiftAveragedStream(make, shift_offsets(shifts, m.stft.hop, m.sample_rate, sample_rate), channels)
 
 
 def separate_array(
