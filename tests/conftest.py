@@ -1,43 +1,12 @@
+"""Fixtures: tiny random-weight models, isolated from installed ones; the CLI run in-process."""
+
 from __future__ import annotations
 
-import hashlib
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from model_factory import conv_model, recurrent_model  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def tone_mix(seconds: float, rate: int, channels: int = 2, seed: int = 0) -> np.ndarray:
-    """A 'song': a voice-like vibrato tone plus noise and a low chirp, ``(channels, n)``."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * rate)) / rate
-    voice = 0.3 * np.sin(2 * np.pi * (440 * t + 3 * np.sin(2 * np.pi * 5 * t)))
-    chirp = 0.2 * np.sin(2 * np.pi * (80 * t + 40 * t**2))
-    out = np.stack(
-        [
-            voice * (0.5 + 0.5 * c / max(channels, 1)) + chirp + 0.05 * rng.standard_normal(t.size)
-            for c in range(channels)
-        ]
-    )
-    return out.astype(np.float32)
-
-
-def write_audio(path: Path, audio: np.ndarray, rate: int, subtype: str | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), audio.T, rate, subtype=subtype)
-    return path
-
-
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.model_factory import conv_model, recurrent_model
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +43,14 @@ def conv_session(models_dir: Path):  # type: ignore[no-untyped-def]
     from vocalsplit.runtime.session import ModelSession
 
     return ModelSession(load_manifest(models_dir / "tiny-conv.json"), parse_device("cpu"))
+
+
+@pytest.fixture(scope="session")
+def rnn_separator(models_dir: Path):  # type: ignore[no-untyped-def]
+    """The tiny recurrent model as users load it, one pass, 64-frame chunks."""
+    from vocalsplit.separation.separator import Separator
+
+    return Separator(models_dir / "tiny-rnn.json", device="cpu", shifts=1, chunk_seconds=64 * 128 / 16000)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import digest, tone_mix, write_audio
+from tests.helpers import digest, tone_mix, write_audio
 
 
 @pytest.fixture
@@ -151,15 +151,16 @@ def test_odd_rates_and_channel_counts(cli, tmp_path: Path, rate: int, channels: 
 
 def test_usage_errors_exit_2(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cases = [
-        (["--mask", "fuzzy"], "--mask 'fuzzy'"),
-        (["--format", "ogg"], "unknown output format 'ogg'"),
+        (["--mask", "fuzzy"], "Invalid value for '--mask': Value error, 'fuzzy' is not one of 'soft', 'binary'"),
+        (["--format", "ogg"], "'ogg' is not one of 'wav', 'flac', 'mp3'"),
         (["--device", "gpu"], "unknown device 'gpu'"),
         (["--filename", "{track}.{ext}"], "must contain {stem}"),
         (["--filename", "{nope}/{stem}"], "unknown field {nope}"),
         (["--stems", "drums"], "unknown stem drums"),
         (["--model", "nope"], "unknown model 'nope'; installed models: tiny-conv, tiny-rnn"),
         (["--chunk-seconds", "0"], "--chunk-seconds must be positive"),
-        (["--shifts", "0"], "--shifts 0: must be between 1 and 16"),
+        (["--shifts", "0"], "Invalid value for '--shifts': Input should be greater than or equal to 1"),
+        (["--shifts", "17"], "Invalid value for '--shifts': Input should be less than or equal to 16"),
         (["--bit-depth", "float", "--format", "flac"], "not possible in flac"),
     ]
     for extra, message in cases:
@@ -252,22 +253,19 @@ def test_folder_without_audio_and_glob_without_match(cli, tmp_path: Path) -> Non
     assert (empty / "readme.txt").read_text() == "no audio here"
 
 
-def test_interrupted_file_leaves_no_output(rnn_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from vocalsplit.separation.files import FileOptions, separate_file
+def test_interrupted_file_leaves_no_output(rnn_separator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from vocalsplit.separation.files import OutputOptions
     from vocalsplit.separation.inputs import InputFile
-    from vocalsplit.separation.outputs import plan_outputs
 
     song = write_audio(tmp_path / "song.wav", tone_mix(3.0, 16000), 16000)
-    plan = plan_outputs(
-        [InputFile(song, "")], tmp_path / "out", "{track}/{stem}.{ext}", ["vocals", "accompaniment"], "wav", "m"
-    )[0]
+    plan = rnn_separator.plan([InputFile(song, "")], tmp_path / "out")[0]
 
     def interrupt(seconds: float) -> None:
         if seconds > 1.0:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        separate_file(rnn_session, plan, FileOptions(block_frames=8000), progress=interrupt)
+        rnn_separator.write_stems(plan, OutputOptions(block_frames=8000), progress=interrupt)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
 
 
@@ -280,7 +278,7 @@ def test_output_folder_inside_input_folder_is_not_rescanned(cli, tmp_path: Path)
 
 
 def test_models_list_prefers_the_default_number_of_shifts() -> None:
-    from vocalsplit.cli import _shifted_figures
+    from vocalsplit.cli.models import _shifted_figures
 
     def entry(g: float) -> dict[str, object]:
         return {"soft": {"GNSDR": g}}

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tone_mix, write_audio
+from tests.helpers import tone_mix, write_audio
 
 pytest.importorskip("torch")
 pytest.importorskip("fast_bss_eval")
 
-from vocalsplit.training.evaluate import EvalRequest, evaluate, write_results  # noqa: E402
+from vocalsplit.evaluation.evaluate import EvalRequest, evaluate, write_results  # noqa: E402
 
 
 def _mir1k(root: Path) -> Path:
@@ -19,9 +19,9 @@ def _mir1k(root: Path) -> Path:
     return root
 
 
-def test_mir1k_protocol_scores_only_test_singers(rnn_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_mir1k_protocol_scores_only_test_singers(rnn_separator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     req = EvalRequest("mir1k", _mir1k(tmp_path / "mir"), masks=("soft", "binary"), workers=1)
-    result = evaluate(rnn_session, req, chunk=64)
+    result = evaluate(rnn_separator, req)
     assert result["clips"] == 2 and not result["failures"]
     assert sorted(r["clip"] for r in result["rows"]["soft"]) == ["Ani_1_01", "bobon_2_03"]
     for mask in ("soft", "binary"):
@@ -36,14 +36,14 @@ def test_mir1k_protocol_scores_only_test_singers(rnn_session, tmp_path: Path) ->
     assert '"GNSDR"' in json_path.read_text()
 
 
-def test_metric_timeout_is_reported_not_hung(rnn_session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_metric_timeout_is_reported_not_hung(rnn_separator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     req = EvalRequest("mir1k", _mir1k(tmp_path / "mir"), masks=("soft",), workers=1, clip_timeout_s=0.001)
-    result = evaluate(rnn_session, req, chunk=64)
+    result = evaluate(rnn_separator, req)
     assert result["failures"] and "timed out" in result["failures"][0]["error"]
 
 
 def test_eval_cli_with_shifts_records_them_beside_the_plain_figures(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from model_factory import recurrent_model
+    from tests.model_factory import recurrent_model
 
     models = tmp_path / "models"
     recurrent_model(models)
@@ -65,4 +65,4 @@ def test_eval_cli_with_shifts_records_them_beside_the_plain_figures(cli, tmp_pat
     assert (listed["gnsdr_db"], listed["shifts"]) == (plain["soft"]["GNSDR"], 2)
     assert listed["gnsdr_db_shifts"] == shifted["soft"]["GNSDR"]
     code, _, stderr = cli("eval", "--data-dir", data, "--model", manifest, "--shifts", "17")
-    assert code == 2 and "--shifts 17: must be between 1 and 16" in stderr
+    assert code == 2 and "Invalid value for '--shifts': Input should be less than or equal to 16" in stderr

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import SHARED, digest
+from tests.helpers import SHARED, digest
 
 CLIPS = SHARED / "testclips"
 pytestmark = pytest.mark.skipif(not CLIPS.is_dir(), reason="../shared/data/testclips absent")

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tone_mix
-from model_factory import conv_model
+from tests.helpers import tone_mix
+from tests.model_factory import conv_model
 
 from vocalsplit.catalog.manifest import load_manifest
 from vocalsplit.errors import InputAudioError, UsageError

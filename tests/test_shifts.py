@@ -2,20 +2,22 @@
 
 import numpy as np
 import pytest
-from conftest import tone_mix
+from tests.helpers import tone_mix
 
+from vocalsplit import defaults
+from vocalsplit.choices import Mask
 from vocalsplit.errors import UsageError
 from vocalsplit.runtime.session import ModelSession
-from vocalsplit.separation.pipeline import separate_array
-from vocalsplit.separation.shifts import shift_offsets
+from vocalsplit.separation.pipeline import SeparationStream, open_stream, separate_array
+from vocalsplit.separation.shifts import check_shifts, shift_offsets
 
 
 def test_offsets_split_one_hop_evenly_at_the_file_rate() -> None:
     assert shift_offsets(1, 512, 16000, 16000) == [0]
     assert shift_offsets(4, 512, 16000, 16000) == [0, 128, 256, 384]
     assert shift_offsets(2, 512, 16000, 44100) == [0, 706]  # half of 1411.2 samples
-    with pytest.raises(UsageError, match="between 1 and 16"):
-        shift_offsets(0, 512, 16000, 16000)
+    with pytest.raises(UsageError, match="--shifts 0: must be between 1 and 16"):
+        check_shifts(0)
     with pytest.raises(UsageError, match="too many"):
         shift_offsets(16, 8, 16000, 1000)  # a hop of 0.5 samples has no 16 distinct offsets
 
@@ -29,21 +31,25 @@ def test_shifted_output_is_the_mean_of_delayed_passes(rnn_session: ModelSession,
     m = rnn_session.manifest
     for offset in shift_offsets(shifts, m.stft.hop, m.sample_rate, rate):
         delayed = np.concatenate([np.zeros((x.shape[0], offset), np.float32), x], axis=1)
-        for s, y in separate_array(rnn_session, delayed, rate, chunk=10_000, block=10**7).items():
+        for s, y in separate_array(rnn_session, delayed, rate, chunk=10_000, block=10**7, shifts=1).items():
             manual[s] += y[:, offset:] / shifts
     for s in got:
         assert got[s].shape == x.shape
         assert np.max(np.abs(got[s] - manual[s])) < 1e-4
     assert np.max(np.abs(got["vocals"] + got["accompaniment"] - x)) < 1e-4
-    single = separate_array(rnn_session, x, rate, chunk=23)
+    single = separate_array(rnn_session, x, rate, chunk=23, shifts=1)
     assert np.max(np.abs(single["vocals"] - got["vocals"])) > 1e-3  # the passes really differ
 
 
-def test_one_shift_is_the_plain_pipeline(rnn_session: ModelSession) -> None:
+def test_one_shift_is_the_plain_pipeline_and_the_default_is_the_users(rnn_session: ModelSession) -> None:
     x = tone_mix(1.0, 16000)
-    a = separate_array(rnn_session, x, 16000, chunk=30)
-    b = separate_array(rnn_session, x, 16000, chunk=30, shifts=1)
-    assert all(np.array_equal(a[s], b[s]) for s in a)
+    stream = open_stream(rnn_session, 16000, 2, Mask.SOFT, 30, ["vocals", "accompaniment"], shifts=1)
+    assert isinstance(stream, SeparationStream)
+    default = separate_array(rnn_session, x, 16000, chunk=30)
+    users = separate_array(rnn_session, x, 16000, chunk=30, shifts=defaults.SHIFTS)
+    one = separate_array(rnn_session, x, 16000, chunk=30, shifts=1)
+    assert all(np.array_equal(default[s], users[s]) for s in default)
+    assert defaults.SHIFTS == 1 or not np.array_equal(default["vocals"], one["vocals"])
 
 
 def test_single_stem_and_mono_with_shifts(rnn_session: ModelSession) -> None:

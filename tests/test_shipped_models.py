@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED
+from tests.helpers import SHARED
 
 from vocalsplit.catalog.manifest import load_manifest
 from vocalsplit.runtime.providers import parse_device

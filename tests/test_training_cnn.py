@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import tone_mix, write_audio
-from test_training_data import make_stems
+from tests.helpers import tone_mix, write_audio
+from tests.helpers import make_stems
 
 torch = pytest.importorskip("torch")
 
@@ -15,7 +15,8 @@ from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
 from vocalsplit.runtime.providers import parse_device  # noqa: E402
 from vocalsplit.runtime.session import ModelSession  # noqa: E402
 from vocalsplit.separation.pipeline import separate_array  # noqa: E402
-from vocalsplit.training.archs import LossSettings, build_arch  # noqa: E402
+from vocalsplit.training.architecture import build_arch
+from vocalsplit.training.config import LossSettings  # noqa: E402
 from vocalsplit.training.losses import source_discriminative_loss  # noqa: E402
 from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E402
 

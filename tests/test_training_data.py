@@ -2,13 +2,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHARED, tone_mix, write_audio
+from tests.helpers import SHARED, make_stems, tone_mix, write_audio
 
 pytest.importorskip("torch")
 
 from vocalsplit.audio.stft import StftParams, stft  # noqa: E402
-from vocalsplit.errors import DatasetError  # noqa: E402
-from vocalsplit.training.batches import Augment, sample_batch  # noqa: E402
+from vocalsplit.errors import DatasetError, UsageError  # noqa: E402
+from vocalsplit.training.batches import sample_batch
+from vocalsplit.training.config import Augment  # noqa: E402
 from vocalsplit.training.datasets import (  # noqa: E402
     load_mir1k_clip,
     load_stems_track,
@@ -20,19 +21,6 @@ from vocalsplit.training.datasets import (  # noqa: E402
 )
 
 MIR1K_CLIPS = SHARED / "testclips" / "mir1k"
-
-
-def make_stems(root: Path) -> Path:
-    """Three tracks: stereo 44.1 kHz, mono 22.05 kHz, and one with drums + bass instead of accompaniment."""
-    v = tone_mix(1.0, 44100)
-    write_audio(root / "t1" / "vocals.wav", 0.5 * v, 44100)
-    write_audio(root / "t1" / "accompaniment.flac", 0.5 * tone_mix(1.0, 44100, seed=3), 44100)
-    write_audio(root / "t2" / "vocals.wav", tone_mix(1.5, 22050, 1), 22050)
-    write_audio(root / "t2" / "accompaniment.wav", tone_mix(1.5, 22050, 1, seed=4), 22050)
-    write_audio(root / "t3" / "vocals.flac", tone_mix(1.2, 32000), 32000)
-    write_audio(root / "t3" / "drums.wav", 0.3 * tone_mix(1.2, 32000, seed=5), 32000)
-    write_audio(root / "t3" / "bass.wav", 0.3 * tone_mix(1.2, 32000, seed=6), 32000)
-    return root
 
 
 @pytest.mark.skipif(not MIR1K_CLIPS.is_dir(), reason="../shared/data/testclips absent")
@@ -86,7 +74,7 @@ def test_name_split_of_tiny_pools_keeps_one_clip_on_each_side() -> None:
     for fraction in (0.0, 1.0):
         train, val = validation_split(pair, fraction, seed=0, how="name")
         assert len(train) == len(val) == 1
-    with pytest.raises(DatasetError, match="unknown validation split 'random'"):
+    with pytest.raises(UsageError, match="--split 'random'; allowed: name, seeded"):
         validation_split(pair, 0.1, seed=0, how="random")
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import SHARED, tone_mix, write_audio
-from test_training_data import make_stems
+from tests.helpers import SHARED, tone_mix, write_audio
+from tests.helpers import make_stems
 
 torch = pytest.importorskip("torch")
 
 from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
 from vocalsplit.errors import TrainingError, UsageError  # noqa: E402
-from vocalsplit.training import archs as archs_module  # noqa: E402
-from vocalsplit.training.archs import build_arch  # noqa: E402
+from vocalsplit.training import drnn as drnn_module  # noqa: E402
+from vocalsplit.training.architecture import build_arch  # noqa: E402
 from vocalsplit.training.export import parity  # noqa: E402
 from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E402
 
@@ -66,7 +66,7 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
 
 
 def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
-    from vocalsplit.training.archs import LossSettings
+    from vocalsplit.training.config import LossSettings
 
     result = train(_config(tmp_path, loss=LossSettings("psa", gamma=0.05), steps=3, val_every=3))
     raw = json.loads(result.manifest.read_text())
@@ -76,7 +76,7 @@ def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
 
 
 def test_repitched_copies_join_the_training_data_and_the_manifest(tmp_path: Path) -> None:
-    from vocalsplit.training.batches import Augment
+    from vocalsplit.training.config import Augment
 
     result = train(_config(tmp_path, steps=3, val_every=3, augment=Augment(repitch=(-1.0, 2.0))))
     raw = json.loads(result.manifest.read_text())
@@ -209,7 +209,7 @@ def test_parity_on_lstm_export(tmp_path: Path) -> None:
 def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = archs_module.discriminative_loss
+    real = drnn_module.discriminative_loss
     calls = {"n": 0}
 
     def flaky(masks, *args, **kw):  # type: ignore[no-untyped-def]
@@ -219,7 +219,7 @@ def test_nan_loss_stops_with_clear_message_and_keeps_checkpoint(
                 return real(masks, *args, **kw) * float("nan")
         return real(masks, *args, **kw)
 
-    monkeypatch.setattr(archs_module, "discriminative_loss", flaky)
+    monkeypatch.setattr(drnn_module, "discriminative_loss", flaky)
     with pytest.raises(TrainingError, match="loss became nan at step 5"):
         train(_config(tmp_path, steps=10))
     checkpoint = torch.load(tmp_path / "run" / "last.pt", weights_only=False)
@@ -233,9 +233,9 @@ def test_train_cli_usage_errors(cli, tmp_path: Path) -> None:  # type: ignore[no
     code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path)
     assert code == 2 and "no MIR-1K clips found" in stderr
     code, _, stderr = cli("train", "--dataset", "stems", "--data-dir", tmp_path, "--arch", "transformer")
-    assert code == 2 and "unknown architecture 'transformer'" in stderr
+    assert code == 2 and "'transformer' is not one of 'drnn', 'cnn', 'bmcnn'" in stderr
     code, _, stderr = cli("train", "--dataset", "musdb", "--data-dir", tmp_path)
-    assert code == 2 and "--dataset 'musdb'" in stderr
+    assert code == 2 and "'musdb' is not one of 'mir1k', 'stems'" in stderr
     code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path, "--repitch", "up")
     assert code == 2 and "--repitch 'up'" in stderr
     code, _, stderr = cli("train", "--dataset", "mir1k", "--data-dir", tmp_path, "--split", "random")
@@ -245,7 +245,7 @@ def test_train_cli_usage_errors(cli, tmp_path: Path) -> None:  # type: ignore[no
 @pytest.mark.skipif(not (SHARED / "testclips" / "mir1k").is_dir(), reason="../shared/data/testclips absent")
 def test_fast_metrics_agree_with_mir_eval_on_a_real_clip() -> None:
     from vocalsplit.training.datasets import load_mir1k_clip
-    from vocalsplit.training.metrics import bss_eval
+    from vocalsplit.evaluation.metrics import bss_eval
 
     clip = load_mir1k_clip(SHARED / "testclips" / "mir1k" / "Ani_1_01.flac", 16000)
     v, a = clip.voice[0], clip.accompaniment[0]
@@ -260,7 +260,7 @@ def test_fast_metrics_agree_with_mir_eval_on_a_real_clip() -> None:
 
 
 def test_weighted_means_follow_clip_length_and_skip_infinite() -> None:
-    from vocalsplit.training.metrics import weighted_means
+    from vocalsplit.evaluation.metrics import weighted_means
 
     rows = [{"samples": 1, "NSDR": 10.0, "SIR": float("inf")}, {"samples": 3, "NSDR": 2.0, "SIR": 6.0}]
     assert weighted_means(rows, ["NSDR", "SIR"]) == {"NSDR": 4.0, "SIR": 6.0}

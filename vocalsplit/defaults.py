@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from vocalsplit.choices import BitDepth, Mask, OutputFormat
+
 CHUNK_SECONDS: float = 20.0
 """Audio (at the model's rate) handed to the network per call."""
 
 BLOCK_FRAMES: int = 65536
 """Samples per channel read from the input file per block."""
 
-MASK: str = "soft"
-MASKS: tuple[str, ...] = ("soft", "binary")
+MASK: Mask = Mask.SOFT
 
 DEVICE: str = "auto"
 
@@ -19,11 +20,9 @@ SHIFTS: int = 2
 Chosen on validation data: two passes gain 0.2–0.4 dB over one at twice the time;
 four gain little more (README, "Shipped models")."""
 
-FORMAT: str = "wav"
-FORMATS: tuple[str, ...] = ("wav", "flac", "mp3")
+FORMAT: OutputFormat = OutputFormat.WAV
 
-BIT_DEPTH: str = "auto"
-BIT_DEPTHS: tuple[str, ...] = ("auto", "16", "24", "32", "float")
+BIT_DEPTH: BitDepth = BitDepth.AUTO
 
 FILENAME_TEMPLATE: str = "{track}/{stem}.{ext}"
 

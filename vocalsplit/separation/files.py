@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -14,27 +15,60 @@ from vocalsplit.audio.formats import choose_subtype
 from vocalsplit.audio.reader import AudioInfo, probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.writer import StemWriter
+from vocalsplit.catalog.manifest import Manifest
+from vocalsplit.choices import BitDepth, Existing, OutputFormat, parse
 from vocalsplit.defaults import BLOCK_FRAMES
 from vocalsplit.errors import InputAudioError, OutputError, UsageError
 from vocalsplit.separation.outputs import OutputPlan
-from vocalsplit.separation.pipeline import SeparationModel, open_stream
+from vocalsplit.separation.shifts import StemStream
 
-EXISTING = ("error", "overwrite", "skip")
+MIN_RATE, MAX_RATE, MP3_MAX_RATE = 1000, 768000, 48000
+
+
+class StreamSource(Protocol):
+    """What separates a file: a loaded model that opens streams (a ``Separator``)."""
+
+    manifest: Manifest
+
+    @property
+    def provider(self) -> str: ...
+
+    def open_stream(self, sample_rate: int, channels: int, stems: list[str] | None = None) -> StemStream: ...
 
 
 @dataclass(frozen=True)
-class FileOptions:
-    mask: str = "soft"
-    chunk_frames: int = 1024
-    fmt: str = "wav"
-    bit_depth: str = "auto"
+class OutputOptions:
+    """How stem files are written."""
+
+    fmt: OutputFormat = OutputFormat.WAV
+    bit_depth: BitDepth = BitDepth.AUTO
     sample_rate: int | None = None
     """Output rate; None keeps the input's."""
-    existing: str = "error"
+    existing: Existing = Existing.ERROR
     """What to do with outputs that already exist: error, overwrite or skip."""
     block_frames: int = BLOCK_FRAMES
-    shifts: int = 1
-    """Passes averaged on offset frame grids (1 = a single pass); see ``shifts.py``."""
+
+    @classmethod
+    def checked(
+        cls,
+        fmt: OutputFormat | str,
+        bit_depth: BitDepth | str,
+        sample_rate: int | None = None,
+        existing: Existing | str = Existing.ERROR,
+    ) -> OutputOptions:
+        """Options from user values; UsageError for a value or combination that cannot be written."""
+        options = cls(
+            parse(OutputFormat, fmt, "--format"),
+            parse(BitDepth, bit_depth, "--bit-depth"),
+            sample_rate,
+            parse(Existing, existing, "existing outputs"),
+        )
+        choose_subtype(options.fmt, None, options.bit_depth)
+        if sample_rate is not None and not MIN_RATE <= sample_rate <= MAX_RATE:
+            raise UsageError(f"--sample-rate {sample_rate}: must be between {MIN_RATE} and {MAX_RATE} Hz")
+        if options.fmt == OutputFormat.MP3 and sample_rate is not None and sample_rate > MP3_MAX_RATE:
+            raise UsageError(f"--sample-rate {sample_rate}: mp3 supports at most {MP3_MAX_RATE} Hz")
+        return options
 
 
 @dataclass
@@ -54,12 +88,11 @@ class FileResult:
         return self.duration_s / self.wall_s if self.wall_s > 0 and self.duration_s > 0 else None
 
 
-def check_input(path: Path, model: SeparationModel) -> AudioInfo:
-    """Probe ``path``; raise if it cannot be separated (empty, shorter than one frame)."""
+def check_input(path: Path, m: Manifest) -> AudioInfo:
+    """Probe ``path``; raise if model ``m`` cannot separate it (empty, shorter than one frame)."""
     info = probe(path)
     if info.frames <= 0:
         raise InputAudioError(f"{path}: audio is empty (0 samples)")
-    m = model.manifest
     if info.frames * m.sample_rate / info.sample_rate < m.stft.n_fft:
         need = 1000.0 * m.stft.n_fft / m.sample_rate
         raise InputAudioError(
@@ -70,10 +103,9 @@ def check_input(path: Path, model: SeparationModel) -> AudioInfo:
 
 
 def separate_file(
-    model: SeparationModel,
+    source: StreamSource,
     plan: OutputPlan,
-    options: FileOptions,
-    provider: str | None = None,
+    options: OutputOptions,
     progress: Callable[[float], None] | None = None,
 ) -> FileResult:
     """Write the stems named in ``plan``; inputs are never modified.
@@ -81,24 +113,21 @@ def separate_file(
     ``progress`` receives the seconds of input audio done so far. On any error every
     temporary output is removed and the exception propagates.
     """
-    if options.existing not in EXISTING:
-        raise UsageError(f"unknown existing-output policy {options.existing!r}; allowed: {', '.join(EXISTING)}")
     start = time.perf_counter()
     path = plan.input.path
     todo = dict(plan.outputs)
     existing = [p for p in todo.values() if p.exists()]
-    if existing and options.existing == "error":
+    provider = source.provider
+    if existing and options.existing == Existing.ERROR:
         raise OutputError(f"{existing[0]} exists; pass --overwrite or --skip-existing")
-    if options.existing == "skip":
+    if options.existing == Existing.SKIP:
         todo = {s: p for s, p in todo.items() if not p.exists()}
         if not todo:
             return FileResult(path, "skipped", dict(plan.outputs), provider=provider)
-    info = check_input(path, model)
+    info = check_input(path, source.manifest)
     out_rate = options.sample_rate or info.sample_rate
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)
-    stream = open_stream(
-        model, info.sample_rate, info.channels, options.mask, options.chunk_frames, list(todo), options.shifts
-    )
+    stream = source.open_stream(info.sample_rate, info.channels, list(todo))
     converters = {s: StreamResampler(info.sample_rate, out_rate, info.channels) for s in todo}
     done = 0
     with contextlib.ExitStack() as stack:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from vocalsplit.errors import UsageError
-
-MASK_MODES = ("soft", "binary")
+from vocalsplit.choices import Mask
 
 
-def source_masks(raw: np.ndarray, kind: str, mode: str) -> np.ndarray:
+def source_masks(raw: np.ndarray, kind: str, mode: Mask) -> np.ndarray:
     """Per-source masks ``(batch, sources, frames, bins)`` that sum to one in every bin.
 
     ``raw`` is the model output: ``(batch, sources, frames, bins)`` soft masks for
@@ -17,15 +15,13 @@ def source_masks(raw: np.ndarray, kind: str, mode: str) -> np.ndarray:
     ``kind='probability'`` (the second source gets the complement). ``mode='binary'``
     gives each bin wholly to the most likely source.
     """
-    if mode not in MASK_MODES:
-        raise UsageError(f"unknown mask {mode!r}; allowed: {', '.join(MASK_MODES)}")
     raw = np.clip(raw, 0.0, 1.0)
     if kind == "probability":
         p = raw[:, 0]
-        if mode == "binary":
+        if mode == Mask.BINARY:
             p = (p > 0.5).astype(np.float32)
         return np.stack([p, 1.0 - p], axis=1).astype(np.float32)
-    if mode == "binary":
+    if mode == Mask.BINARY:
         winner = np.argmax(raw, axis=1)
         return (np.arange(raw.shape[1])[None, :, None, None] == winner[:, None]).astype(np.float32)
     total = raw.sum(axis=1, keepdims=True)

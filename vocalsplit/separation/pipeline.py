@@ -16,14 +16,15 @@ from typing import Protocol
 
 import numpy as np
 
+from vocalsplit import defaults
 from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
-from vocalsplit.defaults import SILENCE_PEAK
+from vocalsplit.choices import Mask
 from vocalsplit.errors import InputAudioError, UsageError
-from vocalsplit.separation.masks import MASK_MODES, source_masks
+from vocalsplit.separation.masks import source_masks
 from vocalsplit.separation.planner import ChunkPlanner
-from vocalsplit.separation.shifts import ShiftAveragedStream, StemStream, check_shifts, shift_offsets
+from vocalsplit.separation.shifts import ShiftAveragedStream, StemStream, shift_offsets
 
 
 class SeparationModel(Protocol):
@@ -66,15 +67,14 @@ class SeparationStream:
         model: SeparationModel,
         sample_rate: int,
         channels: int,
-        mask: str,
+        mask: Mask,
         chunk: int,
         stems: list[str],
     ) -> None:
+        """``stems``: already checked against the model's sources (:func:`check_stems`)."""
         m = model.manifest
         self._m, self._mask, self._channels = m, mask, channels
-        self.stems = check_stems(m, stems)
-        if mask not in MASK_MODES:
-            raise UsageError(f"unknown mask {mask!r}; allowed: {', '.join(MASK_MODES)}")
+        self.stems = stems
         need_residual = m.residual_source in self.stems
         self._computed = [s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)]
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
@@ -111,7 +111,7 @@ class SeparationStream:
     def finish(self) -> dict[str, np.ndarray]:
         if self._samples_in == 0:
             raise InputAudioError("audio is empty (0 samples)")
-        if self._peak <= SILENCE_PEAK:
+        if self._peak <= defaults.SILENCE_PEAK:
             raise InputAudioError("audio is all silent: there is nothing to separate")
         self._analyse(self._down.flush(), limit=None)
         spec_tail = self._stft.flush()
@@ -180,17 +180,19 @@ def open_stream(
     model: SeparationModel,
     sample_rate: int,
     channels: int,
-    mask: str,
+    mask: Mask,
     chunk: int,
     stems: list[str],
-    shifts: int = 1,
+    shifts: int,
 ) -> StemStream:
-    """A :class:`SeparationStream`, or ``shifts`` of them averaged over frame grids (see ``shifts.py``)."""
+    """A :class:`SeparationStream`, or ``shifts`` of them averaged over frame grids (see ``shifts.py``).
+
+    Values are trusted: the :class:`~vocalsplit.separation.separator.Separator` checked them."""
 
     def make() -> SeparationStream:
         return SeparationStream(model, sample_rate, channels, mask, chunk, stems)
 
-    if check_shifts(shifts) == 1:
+    if shifts == 1:
         return make()
     m = model.manifest
     return ShiftAveragedStream(make, shift_offsets(shifts, m.stft.hop, m.sample_rate, sample_rate), channels)
@@ -200,18 +202,24 @@ def separate_array(
     model: SeparationModel,
     audio: np.ndarray,
     sample_rate: int,
-    mask: str = "soft",
-    chunk: int = 1024,
+    mask: Mask = defaults.MASK,
+    chunk: int | None = None,
     stems: list[str] | None = None,
-    block: int = 65536,
-    shifts: int = 1,
+    block: int = defaults.BLOCK_FRAMES,
+    shifts: int = defaults.SHIFTS,
 ) -> dict[str, np.ndarray]:
-    """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape."""
+    """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape.
+
+    The defaults are the user's (``defaults.py``); ``chunk`` in frames, ``None`` for
+    ``defaults.CHUNK_SECONDS``. Most callers want ``Separator.separate_array``."""
     mono = audio.ndim == 1
     x = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     if x.ndim != 2:
         raise UsageError(f"audio must be (channels, samples) or (samples,), got shape {audio.shape}")
-    stream = open_stream(model, sample_rate, x.shape[0], mask, chunk, stems or list(model.manifest.sources), shifts)
+    m = model.manifest
+    frames = chunk_frames(m, defaults.CHUNK_SECONDS) if chunk is None else chunk
+    chosen = check_stems(m, stems or list(m.sources))
+    stream = open_stream(model, sample_rate, x.shape[0], mask, frames, chosen, shifts)
     pieces: dict[str, list[np.ndarray]] = {s: [] for s in stream.stems}
     for start in range(0, x.shape[1], block):
         for s, y in stream.push(x[:, start : start + block]).items():

@@ -31,6 +31,7 @@ class StemStream(Protocol):
 
 
 def check_shifts(shifts: int) -> int:
+    """``shifts`` if it is a usable number of passes, else a UsageError."""
     if not 1 <= shifts <= MAX_SHIFTS:
         raise UsageError(f"--shifts {shifts}: must be between 1 and {MAX_SHIFTS}")
     return shifts
@@ -38,7 +39,6 @@ def check_shifts(shifts: int) -> int:
 
 def shift_offsets(shifts: int, hop: int, model_rate: int, file_rate: int) -> list[int]:
     """Delays in samples at ``file_rate``: ``k / shifts`` of one model hop, ``k = 0 … shifts - 1``."""
-    check_shifts(shifts)
     hop_at_file_rate = hop * file_rate / model_rate
     offsets = [round(k * hop_at_file_rate / shifts) for k in range(shifts)]
     if len(set(offsets)) != shifts:

@@ -1,4 +1,4 @@
-"""Training, export and evaluation (needs the ``train`` extra: torch, onnx, metrics)."""
+"""Training and ONNX export (needs the ``train`` extra: torch, onnx); never imports the separation pipeline."""
 
 from __future__ import annotations
 

@@ -35,3 +35,11 @@ class SeparationNet(nn.Module):
 
     def initial_state(self, batch: int) -> list[torch.Tensor]:
         return []
+
+    def state_shape(self) -> list[int]:
+        """Shape of each recurrent state after the batch axis (the manifest records it); ``[]`` if none."""
+        return []
+
+
+def parameter_count(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

@@ -11,31 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from vocalsplit.training.config import Augment
 from vocalsplit.training.datasets import SpectralSet
 
 
-@dataclass(frozen=True)
-class Augment:
-    remix: float = 0.5
-    """Probability that an example pairs the voice with music from elsewhere."""
-    shift_frames: int = 64
-    """Largest circular shift of the voice against its own music, in frames."""
-    gain_db: float = 3.0
-    """Each source gets a uniform random gain in ±gain_db."""
-    repitch: tuple[float, ...] = ()
-    """Semitone shifts: each adds a copy of every training clip with its voice repitched
-    (see :mod:`vocalsplit.training.repitch`)."""
-
-
 @dataclass
-class Batch:
+class TrainingBatch:
     mixture: np.ndarray
     """``(B, frames + left + right, bins)`` magnitudes: the model input."""
     targets: np.ndarray
     """``(B, sources, frames, bins)`` source magnitudes for the centre frames."""
     sources_c: np.ndarray
     """``(B, sources, frames + left + right, bins)`` complex source STFTs."""
+
+    def to(self, device: torch.device) -> TensorBatch:
+        """The batch as tensors on ``device`` (what the losses take)."""
+        return TensorBatch(
+            torch.from_numpy(self.mixture).to(device),
+            torch.from_numpy(self.targets).to(device),
+            torch.from_numpy(self.sources_c).to(device),
+        )
 
     @property
     def voice(self) -> np.ndarray:
@@ -46,6 +43,15 @@ class Batch:
         return self.targets[:, 1:].sum(axis=1) if self.targets.shape[1] > 2 else self.targets[:, 1]
 
 
+@dataclass
+class TensorBatch:
+    """A :class:`TrainingBatch` as tensors on the training device (same shapes)."""
+
+    mixture: torch.Tensor
+    targets: torch.Tensor
+    sources_c: torch.Tensor
+
+
 def sample_batch(
     data: SpectralSet,
     rng: np.random.Generator,
@@ -54,7 +60,7 @@ def sample_batch(
     left: int,
     right: int,
     augment: Augment,
-) -> Batch:
+) -> TrainingBatch:
     span = frames + left + right
     n = data.frames
     s = data.sources.shape[0]
@@ -69,7 +75,7 @@ def sample_batch(
     return _make(src.astype(np.complex64), left, right)
 
 
-def sequential_batches(data: SpectralSet, batch: int, frames: int, left: int, right: int) -> list[Batch]:
+def sequential_batches(data: SpectralSet, batch: int, frames: int, left: int, right: int) -> list[TrainingBatch]:
     """The whole set, unaugmented, cut into consecutive sequences (for validation)."""
     span = frames + left + right
     starts = np.arange(0, max(1, data.frames - span + 1), frames)
@@ -80,9 +86,9 @@ def sequential_batches(data: SpectralSet, batch: int, frames: int, left: int, ri
     return out
 
 
-def _make(src: np.ndarray, left: int, right: int) -> Batch:
+def _make(src: np.ndarray, left: int, right: int) -> TrainingBatch:
     end = src.shape[2] - right
-    return Batch(
+    return TrainingBatch(
         mixture=np.abs(src.sum(axis=1)).astype(np.float32),
         targets=np.abs(src[:, :, left:end]).astype(np.float32),
         sources_c=src,

@@ -19,7 +19,9 @@ import soxr
 
 from vocalsplit.audio.folders import files_below
 from vocalsplit.audio.stft import StftParams, stft
+from vocalsplit.choices import Split, parse
 from vocalsplit.errors import DatasetError
+from vocalsplit.training.net_configs import TWO_SOURCES
 
 ENV_DATA = "VOCALSPLIT_DATA"
 MIR1K_TRAIN_SINGERS = ("abjones", "amy")
@@ -90,11 +92,8 @@ def mir1k_singer(path: Path) -> str:
     return m.group("singer").lower() if m else ""
 
 
-SPLITS = ("name", "seeded")
-
-
 def validation_split(
-    paths: list[Path], fraction: float, seed: int, how: str = "seeded"
+    paths: list[Path], fraction: float, seed: int, how: Split | str = Split.SEEDED
 ) -> tuple[list[Path], list[Path]]:
     """Hold out about ``fraction`` of the clips (never fewer than one, never all) for validation.
 
@@ -106,10 +105,8 @@ def validation_split(
     """
     if len(paths) < 2:
         raise DatasetError(f"need at least two training clips to hold one out, found {len(paths)}")
-    if how == "name":
+    if parse(Split, how, "--split") == Split.NAME:
         return _name_split(paths, fraction)
-    if how != "seeded":
-        raise DatasetError(f"unknown validation split {how!r}; allowed: {', '.join(SPLITS)}")
     order = np.random.default_rng(seed).permutation(len(paths))
     n_val = max(1, int(round(fraction * len(paths))))
     val = sorted(paths[i] for i in order[:n_val])
@@ -161,9 +158,6 @@ def stems_tracks(data_dir: Path) -> list[Path]:
             "<track>/accompaniment.wav, or other stems that are summed into the accompaniment)"
         )
     return tracks
-
-
-TWO_SOURCES = ("vocals", "accompaniment")
 
 
 def load_stems_track(

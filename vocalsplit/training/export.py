@@ -11,16 +11,16 @@ from torch import nn
 
 from vocalsplit.audio.stft import StftParams
 from vocalsplit.catalog.manifest import SCHEMA_VERSION, file_sha256, load_manifest, write_manifest
+from vocalsplit.choices import Weights
 from vocalsplit.errors import TrainingError
-from vocalsplit.training.nets import parameter_count
+from vocalsplit.training.base import parameter_count
 
 if TYPE_CHECKING:
-    from vocalsplit.training.archs import Arch
+    from vocalsplit.training.architecture import Arch
 
 OPSET = 17
 MAX_IR_VERSION = 10  # onnxruntime >= 1.20 reads it; onnx 1.23 alone would write 14
 PARITY_TOLERANCE = 1e-4
-WEIGHT_TYPES = ("float32", "float16")
 HALF_MIN_ELEMENTS = 1024
 """float16 storage only pays for big tensors; small ones (biases, normalisation) stay float32."""
 
@@ -143,20 +143,18 @@ def export_model(
     real_magnitude: np.ndarray | None = None,
     default: bool = False,
     description: str = "",
-    weights: str = "float32",
+    weights: Weights = Weights.FLOAT32,
 ) -> Path:
     """Write ``out.onnx`` + ``out.json``; raise TrainingError if parity exceeds 1e-4.
 
     ``weights="float16"`` first rounds the network's weights to float16 (in place) and
     stores them so: half the file size; parity is then against the rounded network."""
-    if weights not in WEIGHT_TYPES:
-        raise TrainingError(f"weights {weights!r}; allowed: {', '.join(WEIGHT_TYPES)}")
     net = arch.net.eval()
     onnx_path = out.with_suffix(".onnx")
-    if weights == "float16":
+    if weights == Weights.FLOAT16:
         round_weights_to_float16(net)
     export_onnx(arch, onnx_path)
-    if weights == "float16":
+    if weights == Weights.FLOAT16:
         store_weights_as_float16(onnx_path)
     # random input drawn in the network's input domain (its own log-magnitude statistics):
     # far outside it, float32 rounding differences are amplified and say nothing about use
@@ -172,13 +170,13 @@ def export_model(
     if worst > PARITY_TOLERANCE:
         raise TrainingError(f"ONNX export differs from torch by {worst:.2e} (> {PARITY_TOLERANCE}); not shipped")
     sources = list(arch.sources)
-    state_shape = [getattr(net, "state_layers", 1), getattr(net.config, "hidden", 0)]
+    state_shape = net.state_shape()
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "name": out.name,
         "file": onnx_path.name,
         "sha256": file_sha256(onnx_path),
-        "description": description or _DESCRIPTIONS[arch.name],
+        "description": description or arch.spec.description,
         "architecture": arch.name,
         "sample_rate": sample_rate,
         "stft": {"n_fft": params.n_fft, "hop": params.hop, "window": params.window},
@@ -191,7 +189,7 @@ def export_model(
         "mask_kind": arch.mask_kind,
         "default": default,
         "parameters": parameter_count(net),
-        "weights": weights,
+        "weights": str(weights),
         "hyperparameters": hyper,
         "training": training,
         "parity": checks,
@@ -201,10 +199,3 @@ def export_model(
     write_manifest(path, manifest)
     load_manifest(path).verify()
     return path
-
-
-_DESCRIPTIONS = {
-    "drnn": "Deep recurrent network with joint soft-mask layer (Huang et al. 2014), trained by vocalsplit",
-    "cnn": "Convolutional soft-mask network, vertical/horizontal convolutions (Chandna et al. 2017), trained by vocalsplit",
-    "bmcnn": "Binary-mask CNN over a context window of log-magnitude frames, trained by vocalsplit",
-}

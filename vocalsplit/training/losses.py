@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from vocalsplit.errors import UsageError
-
-LOSSES = ("mse", "kl", "psa")
+from vocalsplit.choices import Loss
 
 
 def mse(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -35,13 +33,11 @@ def discriminative_loss(
     mixture: torch.Tensor,
     voice: torch.Tensor,
     accompaniment: torch.Tensor,
-    kind: str = "mse",
+    kind: Loss = Loss.MSE,
     gamma: float = 0.05,
 ) -> torch.Tensor:
     """``masks`` ``(B, 2, T, F)``; ``mixture``/``voice``/``accompaniment`` magnitudes ``(B, T, F)``."""
-    if kind not in LOSSES:
-        raise UsageError(f"unknown loss {kind!r}; allowed: {', '.join(LOSSES)}")
-    d = generalized_kl if kind == "kl" else mse
+    d = generalized_kl if kind == Loss.KL else mse
     est_v, est_a = masks[:, 0] * mixture, masks[:, 1] * mixture
     loss = d(est_v, voice) + d(est_a, accompaniment)
     if gamma:

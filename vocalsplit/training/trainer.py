@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import platform
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,106 +18,19 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from vocalsplit.audio.stft import StftParams, stft
-from vocalsplit.errors import DatasetError, TrainingError, UsageError
-from vocalsplit.training.archs import ARCHITECTURES, Arch, LossSettings, build_arch
-from vocalsplit.training.base import SeparationNet
-from vocalsplit.training.batches import Augment, sample_batch, sequential_batches
-from vocalsplit.training.datasets import (
-    SPLITS,
-    TWO_SOURCES,
-    Clip,
-    find_data_dir,
-    load_mir1k_clip,
-    load_stems_track,
-    mir1k_split,
-    spectral_set,
-    stems_tracks,
-    validation_split,
-)
-from vocalsplit.training.export import WEIGHT_TYPES, export_model
-from vocalsplit.training.losses import LOSSES
-from vocalsplit.training.nets import Drnn, parameter_count, widen_context
-from vocalsplit.training.repitch import check_semitones, repitch_voice
+from vocalsplit.errors import DeviceError, TrainingError
+from vocalsplit.training import checkpoints
+from vocalsplit.training.architecture import Arch, LossSettings, build_arch
+from vocalsplit.training.base import SeparationNet, parameter_count
+from vocalsplit.training.batches import TrainingBatch, sample_batch, sequential_batches
+from vocalsplit.training.checkpoints import Progress
+from vocalsplit.training.config import DataSpec, TrainConfig
+from vocalsplit.training.data import load_clips
+from vocalsplit.training.datasets import SpectralSet, spectral_set
+from vocalsplit.training.export import export_model
+from vocalsplit.training.repitch import repitch_voice
 
-DATASETS = ("mir1k", "stems")
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    kind: str  # mir1k | stems
-    path: Path | None
-    mir1k_clips: str = "train"
-    """``train``: the protocol's 175 training clips; ``all``: all 1000 clips."""
-
-
-@dataclass
-class TrainConfig:
-    data: list[DataSpec]
-    out: Path
-    run_dir: Path
-    arch: str = "drnn"
-    arch_options: dict[str, Any] = field(default_factory=dict)
-    """Architecture fields: DRNN (context, layers, hidden, recurrent_layer, cell), CNN
-    (window, vertical_filters, ...), BMCNN (context, channels, dense, dropout)."""
-    sources: tuple[str, ...] = TWO_SOURCES
-    loss: LossSettings = field(default_factory=LossSettings)
-    lr: float = 1e-3
-    lr_final: float | None = None
-    """Cosine-decay the learning rate from ``lr`` to this over this run's budget (steps or
-    minutes, whichever ends first); ``None`` keeps it constant."""
-    batch: int = 32
-    frames: int = 64
-    steps: int = 20000
-    minutes: float | None = None
-    val_every: int = 200
-    val_fraction: float = 0.1
-    split: str = "name"
-    """How validation clips are chosen: ``name`` (stable across pools and seeds) or
-    ``seeded`` (drawn with ``seed``; the shipped models' split)."""
-    seed: int = 0
-    sample_rate: int = 16000
-    n_fft: int = 1024
-    hop: int = 512
-    augment: Augment = field(default_factory=Augment)
-    resume: bool = False
-    init_from: Path | None = None
-    """Start from this checkpoint's weights (fine-tuning), same architecture."""
-    ema: float | None = None
-    """Keep an exponential moving average of the weights with this decay (e.g. 0.999);
-    validation, the best checkpoint and the export then use the averaged weights."""
-    default: bool = False
-    max_track_seconds: float | None = None
-    weights: str = "float32"
-    """How the exported ONNX file stores its weights: ``float32``, or ``float16`` (half the
-    file; the network is rounded to float16 before the export and parity is checked so)."""
-
-    def __post_init__(self) -> None:
-        if self.arch not in ARCHITECTURES:
-            raise UsageError(f"unknown architecture {self.arch!r}; allowed: {', '.join(ARCHITECTURES)}")
-        if self.loss.kind not in LOSSES:
-            raise UsageError(f"--loss {self.loss.kind!r}; allowed: {', '.join(LOSSES)}")
-        for d in self.data:
-            if d.kind not in DATASETS:
-                raise UsageError(f"--dataset {d.kind!r}; allowed: {', '.join(DATASETS)}")
-            if d.kind == "mir1k" and d.mir1k_clips not in ("train", "all"):
-                raise UsageError(f"--mir1k-clips {d.mir1k_clips!r}; allowed: train, all")
-        if not self.data:
-            raise UsageError("give at least one --dataset")
-        if self.split not in SPLITS:
-            raise UsageError(f"--split {self.split!r}; allowed: {', '.join(SPLITS)}")
-        if self.lr <= 0:
-            raise UsageError(f"--lr {self.lr}: must be positive")
-        if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
-            raise UsageError(f"--lr-final {self.lr_final}: must be positive and at most --lr {self.lr}")
-        check_semitones(self.augment.repitch)
-        if self.weights not in WEIGHT_TYPES:
-            raise UsageError(f"--weights {self.weights!r}; allowed: {', '.join(WEIGHT_TYPES)}")
-        if self.ema is not None and not 0 < self.ema < 1:
-            raise UsageError(f"--ema {self.ema}: the decay must be between 0 and 1 (e.g. 0.999)")
-        if self.sources[0] != "vocals" or len(self.sources) < 2:
-            raise UsageError(f"--sources {','.join(self.sources)}: must start with vocals and name at least two")
-        if len(self.sources) > 2 and (self.arch != "cnn" or any(d.kind == "mir1k" for d in self.data)):
-            raise UsageError("more than two sources need --arch cnn and stems datasets")
+__all__ = ["DataSpec", "TrainConfig", "TrainResult", "cosine_lr", "resolve_device", "train"]
 
 
 @dataclass
@@ -130,200 +46,199 @@ ProgressFn = Callable[[int, int, float, float | None], None]
 """(step, total steps, train loss, latest validation loss)."""
 
 
-def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, Any]]:
-    """Training and validation clips; validation is held out of the training clips only."""
-    train: list[Clip] = []
-    val: list[Clip] = []
-    described: list[dict[str, Any]] = []
-    for i, spec in enumerate(config.data):
-        root = find_data_dir(spec.path, spec.kind)
-        if spec.kind == "mir1k":
-            split = mir1k_split(root)
-            pool = split["train"] if spec.mir1k_clips == "train" else split["train"] + split["test"]
-            if not pool:
-                raise DatasetError(f"{root}: no MIR-1K training clips (singers abjones, amy)")
-            tr, va = validation_split(pool, config.val_fraction, config.seed + i, config.split)
-            train += [load_mir1k_clip(p, config.sample_rate) for p in tr]
-            val += [load_mir1k_clip(p, config.sample_rate) for p in va]
-            described.append(
-                {
-                    "dataset": "mir1k",
-                    "clips": spec.mir1k_clips,
-                    "train_clips": len(tr),
-                    "validation_clips": [p.stem for p in va],
-                }
-            )
-        else:
-            tracks = stems_tracks(root)
-            tr, va = (
-                validation_split(tracks, config.val_fraction, config.seed + i, config.split)
-                if len(tracks) >= 2
-                else (tracks, [])
-            )
-            load = lambda t: load_stems_track(t, config.sample_rate, config.max_track_seconds, config.sources)  # noqa: E731
-            train += [load(t) for t in tr]
-            val += [load(t) for t in va]
-            described.append(
-                {
-                    "dataset": "stems",
-                    "folder": root.name,
-                    "train_tracks": [t.name for t in tr],
-                    "validation_tracks": [t.name for t in va],
-                }
-            )
-    if not val:
-        raise DatasetError("no validation clip could be held out of the training data")
-    return train, val, {"data": described, "validation_split": config.split}
+def resolve_device(device: str) -> torch.device:
+    """``auto`` → the first CUDA device if torch sees one, else the CPU; ``cuda`` without CUDA is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError as err:
+        raise DeviceError(f"--device {device!r}; allowed: auto, cpu, cuda, cuda:N") from err
+    if chosen.type not in ("cpu", "cuda"):
+        raise DeviceError(f"--device {device!r}; allowed: auto, cpu, cuda, cuda:N")
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"--device {device}: torch {torch.__version__} sees no usable CUDA device")
+        if chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise DeviceError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s)")
+    return chosen
 
 
-def _checkpoint(
-    path: Path,
-    arch: Arch,
-    opt: torch.optim.Optimizer,
-    step: int,
-    best: float,
-    rng: np.random.Generator,
-    elapsed: float,
-    ema: AveragedModel | None,
-) -> None:
-    """``net``: the weights that are validated and exported (the average when ``ema``);
-    ``train_net``: the optimiser's own weights, present only with ``ema``."""
-    tmp = path.with_suffix(".tmp")
-    extra = {} if ema is None else {"train_net": arch.net.state_dict(), "ema_updates": int(ema.n_averaged)}
-    torch.save(
-        {
-            **extra,
-            "net": (arch.net if ema is None else ema.module).state_dict(),
-            "opt": opt.state_dict(),
-            "step": step,
-            "best": best,
-            "rng": rng.bit_generator.state,
-            "elapsed": elapsed,
-            "arch": arch.name,
-        },
-        tmp,
-    )
-    tmp.replace(path)
+@dataclass
+class _Run:
+    """One training run's moving parts."""
+
+    config: TrainConfig
+    arch: Arch
+    scored: Arch
+    """What is validated, kept as best and exported: the network or its moving average."""
+    opt: torch.optim.Optimizer
+    ema: AveragedModel | None
+    rng: np.random.Generator
+    device: torch.device
+    train_set: SpectralSet
+    val_batches: list[TrainingBatch]
+    frames: int
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """bf16 autocast on CUDA (mixed precision); nothing on the CPU."""
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def step_loss(self) -> torch.Tensor:
+        left, right = self.arch.train_context
+        b = sample_batch(self.train_set, self.rng, self.config.batch, self.frames, left, right, self.config.augment)
+        with self.autocast():
+            return self.arch.loss(b.to(self.device), self.config.loss).float()
+
+    def validate(self) -> float:
+        net = self.scored.net
+        net.eval()
+        with torch.no_grad(), self.autocast():
+            settings: LossSettings = self.config.loss
+            losses = [float(self.scored.loss(b.to(self.device), settings, False)) for b in self.val_batches]
+        net.train()
+        return float(np.mean(losses)) if losses else math.inf
 
 
-def _validate(arch: Arch, batches: list[Any], settings: LossSettings) -> float:
-    arch.net.eval()
-    with torch.no_grad():
-        losses = [float(arch.loss(b, settings, discriminative=False)) for b in batches]
-    arch.net.train()
-    return float(np.mean(losses)) if losses else math.inf
-
-
-def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResult:
-    """Train, keep the best checkpoint by validation loss, export it with its manifest."""
+def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    device = resolve_device(config.device)
     params = StftParams(config.n_fft, config.hop)
-    arch = build_arch(config.arch, params.bins, {**config.arch_options, "sources": config.sources}, config.frames)
+    arch = build_arch(config.arch, params.bins, config.arch_options, config.frames, config.sources)
     train_clips, val_clips, data_info = load_clips(config)
     train_clips += [repitch_voice(c, s) for s in config.augment.repitch for c in train_clips]
     train_set, val_set = spectral_set(train_clips, params), spectral_set(val_clips, params)
     left, right = arch.train_context
     frames = arch.train_span - left - right
-    val_batches = sequential_batches(val_set, config.batch, frames, left, right)
-
     feats = np.log1p(np.abs(train_set.sources[:, ::7].sum(axis=0)))
     arch.net.set_normalisation(torch.from_numpy(feats.mean(0)).float(), torch.from_numpy(feats.std(0)).float())
     if config.init_from is not None:
-        if not config.init_from.exists():
-            raise TrainingError(f"--init-from {config.init_from}: no such checkpoint")
-        _load_init(arch, config.init_from)
+        checkpoints.init_from(arch, config.init_from)
+    arch.net.to(device)
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
-    # what is validated, kept as best and exported: the network or its moving average
     scored = arch if ema is None else replace(arch, net=cast(SeparationNet, ema.module))
+    val_batches = sequential_batches(val_set, config.batch, frames, left, right)
+    run = _Run(config, arch, scored, opt, ema, rng, device, train_set, val_batches, frames)
+    return run, data_info, val_clips[0]
+
+
+def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResult:
+    """Train, keep the best checkpoint by validation loss, export it (on the CPU) with its manifest."""
+    run, data_info, first_val_clip = _prepare(config)
     config.run_dir.mkdir(parents=True, exist_ok=True)
-    last, best_path, log_path = config.run_dir / "last.pt", config.run_dir / "best.pt", config.run_dir / "log.jsonl"
-    step, best, elapsed_before = 0, math.inf, 0.0
+    log_path = config.run_dir / "log.jsonl"
+    at = Progress()
     if config.resume:
-        if not last.exists():
-            raise TrainingError(f"--resume: no checkpoint at {last}")
-        ck = torch.load(last, weights_only=False)
-        arch.net.load_state_dict(ck.get("train_net", ck["net"]))
-        if ema is not None:
-            ema.module.load_state_dict(ck["net"])
-            ema.n_averaged.fill_(ck.get("ema_updates", 1))
-        opt.load_state_dict(ck["opt"])
-        step, best, elapsed_before = ck["step"], ck["best"], ck.get("elapsed", 0.0)
-        rng.bit_generator.state = ck["rng"]
-        _set_lr(opt, config.lr)
+        at = checkpoints.resume(config.run_dir / "last.pt", run.arch, run.opt, run.rng, run.ema)
+        _set_lr(run.opt, config.lr)
     elif log_path.exists():
         log_path.unlink()
-    (config.run_dir / "config.json").write_text(json.dumps(_describe(config), indent=2, default=str))
-
-    started = time.monotonic()
-    deadline = None if config.minutes is None else started + 60 * config.minutes
-    val_loss: float | None = None
-    first_step = step
-    arch.net.train()
-    try:
-        while step < config.steps and (deadline is None or time.monotonic() < deadline):
-            if config.lr_final is not None:
-                done = _budget_used(step - first_step, config.steps - first_step, started, deadline)
-                _set_lr(opt, cosine_lr(config.lr, config.lr_final, done))
-            b = sample_batch(train_set, rng, config.batch, frames, left, right, config.augment)
-            loss = arch.loss(b, config.loss)
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
-                raise TrainingError(
-                    f"loss became {loss_value} at step {step + 1}; stopped. The last good checkpoints are "
-                    f"kept in {config.run_dir} (try a lower --lr)"
-                )
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(arch.net.parameters(), 5.0)
-            opt.step()
-            if ema is not None:
-                ema.update_parameters(arch.net)
-            step += 1
-            if step % config.val_every == 0:
-                val_loss = _validate(scored, val_batches, config.loss)
-                elapsed = elapsed_before + time.monotonic() - started
-                if val_loss < best:
-                    best = val_loss
-                    _checkpoint(best_path, arch, opt, step, best, rng, elapsed, ema)
-                _checkpoint(last, arch, opt, step, best, rng, elapsed, ema)
-                with log_path.open("a") as f:
-                    row = {"step": step, "loss": loss_value, "val_loss": val_loss, "minutes": round(elapsed / 60, 2)}
-                    f.write(json.dumps({**row, "lr": opt.param_groups[0]["lr"]}) + "\n")
-            if progress is not None:
-                progress(step, config.steps, loss_value, val_loss)
-    except KeyboardInterrupt:
-        _checkpoint(last, arch, opt, step, best, rng, elapsed_before + time.monotonic() - started, ema)
-        raise
-    if step % config.val_every or not best_path.exists():
-        val_loss = _validate(scored, val_batches, config.loss)
-        elapsed = elapsed_before + time.monotonic() - started
-        if val_loss < best or not best_path.exists():
-            best = val_loss
-            _checkpoint(best_path, arch, opt, step, best, rng, elapsed, ema)
-        _checkpoint(last, arch, opt, step, best, rng, elapsed, ema)
-    minutes = (elapsed_before + time.monotonic() - started) / 60
-    best_ck = torch.load(best_path, weights_only=False)
-    arch.net.load_state_dict(best_ck["net"])
+    (config.run_dir / "config.json").write_text(json.dumps(config.describe(), indent=2, default=str))
+    _loop(run, at, progress)
+    best_ck = checkpoints.load(config.run_dir / "best.pt")
+    arch = run.scored
+    arch.net.to("cpu").load_state_dict(best_ck["net"])
     arch.net.eval()
     _plot(log_path, config.run_dir / "loss.png")
-    clip = val_clips[0]
-    real = np.abs(stft(clip.mixture[:1], params)).transpose(0, 2, 1)[:, : 16 * max(arch.frame_multiple, 8)]
-    real = real[:, : arch.left + arch.right + _fit(real.shape[1] - arch.left - arch.right, arch.frame_multiple)]
     training = {
         **data_info,
-        "steps": step,
+        "steps": at.step,
         "best_step": best_ck["step"],
-        "minutes": round(minutes, 1),
-        "best_validation_loss": best,
-        "hardware": _hardware(),
+        "minutes": round(at.elapsed / 60, 1),
+        "best_validation_loss": at.best,
+        "device": _device_name(run.device),
+        "hardware": _hardware(run.device),
         "init_from": str(config.init_from) if config.init_from else None,
     }
-    hyper = {
+    manifest = export_model(
+        arch,
+        config.out,
+        StftParams(config.n_fft, config.hop),
+        config.sample_rate,
+        training,
+        _hyperparameters(config, arch, run.frames),
+        _real_input(first_val_clip.mixture[:1], arch, StftParams(config.n_fft, config.hop)),
+        default=config.default,
+        weights=config.weights,
+    )
+    return TrainResult(manifest, at.step, at.best, at.elapsed / 60, parameter_count(arch.net))
+
+
+def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
+    """Train until the step or time budget ends; checkpoint ``last`` and ``best`` on each validation."""
+    config = run.config
+    started, first_step, elapsed_before = time.monotonic(), at.step, at.elapsed
+    deadline = None if config.minutes is None else started + 60 * config.minutes
+    val_loss: float | None = None
+    run.arch.net.train()
+
+    def checkpoint(loss_value: float) -> float:
+        val = run.validate()
+        at.elapsed = elapsed_before + time.monotonic() - started
+        if val < at.best or not (config.run_dir / "best.pt").exists():
+            at.best = val
+            checkpoints.save(config.run_dir / "best.pt", run.arch, run.opt, at, run.rng, run.ema)
+        checkpoints.save(config.run_dir / "last.pt", run.arch, run.opt, at, run.rng, run.ema)
+        row = {"step": at.step, "loss": loss_value, "val_loss": val, "minutes": round(at.elapsed / 60, 2)}
+        with (config.run_dir / "log.jsonl").open("a") as f:
+            f.write(json.dumps({**row, "lr": run.opt.param_groups[0]["lr"]}) + "\n")
+        return val
+
+    loss_value = math.nan
+    try:
+        for loss_value in _steps(run, at, first_step, started, deadline):
+            if at.step % config.val_every == 0:
+                val_loss = checkpoint(loss_value)
+            if progress is not None:
+                progress(at.step, config.steps, loss_value, val_loss)
+    except KeyboardInterrupt:
+        at.elapsed = elapsed_before + time.monotonic() - started
+        checkpoints.save(config.run_dir / "last.pt", run.arch, run.opt, at, run.rng, run.ema)
+        raise
+    if at.step % config.val_every or not (config.run_dir / "best.pt").exists():
+        checkpoint(loss_value)
+    at.elapsed = elapsed_before + time.monotonic() - started
+
+
+def _steps(run: _Run, at: Progress, first_step: int, started: float, deadline: float | None) -> Iterator[float]:
+    """Optimiser steps while the budget lasts; yields each step's training loss."""
+    config = run.config
+    while at.step < config.steps and (deadline is None or time.monotonic() < deadline):
+        if config.lr_final is not None:
+            done = _budget_used(at.step - first_step, config.steps - first_step, started, deadline)
+            _set_lr(run.opt, cosine_lr(config.lr, config.lr_final, done))
+        loss = run.step_loss()
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise TrainingError(
+                f"loss became {loss_value} at step {at.step + 1}; stopped. The last good checkpoints are "
+                f"kept in {config.run_dir} (try a lower --lr)"
+            )
+        run.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(run.arch.net.parameters(), 5.0)
+        run.opt.step()
+        if run.ema is not None:
+            run.ema.update_parameters(run.arch.net)
+        at.step += 1
+        yield loss_value
+
+
+def _real_input(mixture: np.ndarray, arch: Arch, params: StftParams) -> np.ndarray:
+    """A real clip's magnitudes ``(1, frames, bins)`` cut to a length the network takes (parity check)."""
+    real = np.abs(stft(mixture, params)).transpose(0, 2, 1)[:, : 16 * max(arch.frame_multiple, 8)]
+    return real[:, : arch.left + arch.right + _fit(real.shape[1] - arch.left - arch.right, arch.frame_multiple)]
+
+
+def _hyperparameters(config: TrainConfig, arch: Arch, frames: int) -> dict[str, Any]:
+    return {
         "arch": config.arch,
-        **_arch_config(arch),
-        "loss": asdict(config.loss),
+        **arch.net.config.to_dict(),
+        "loss": {**asdict(config.loss), "kind": str(config.loss.kind)},
         "lr": config.lr,
         "lr_final": config.lr_final,
         "batch": config.batch,
@@ -332,36 +247,6 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         "ema": config.ema,
         "augment": asdict(config.augment),
     }
-    manifest = export_model(
-        arch,
-        config.out,
-        params,
-        config.sample_rate,
-        training,
-        hyper,
-        real,
-        default=config.default,
-        weights=config.weights,
-    )
-    return TrainResult(manifest, step, best, minutes, parameter_count(arch.net))
-
-
-def _load_init(arch: Arch, path: Path) -> None:
-    """Weights of ``path`` into ``arch.net``; a DRNN may widen its context window (see :func:`widen_context`)."""
-    try:
-        state = torch.load(path, weights_only=False)["net"]
-    except Exception as exc:  # pickle, zip and key errors all mean "not a checkpoint of ours"
-        raise TrainingError(f"--init-from {path}: not a vocalsplit training checkpoint ({exc})") from exc
-    if isinstance(arch.net, Drnn):
-        state = widen_context(arch.net, state)
-    try:
-        arch.net.load_state_dict(state)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()
-        raise TrainingError(
-            f"--init-from {path}: its weights do not fit this network (give the same architecture options): "
-            + (first[1].strip() if len(first) > 1 else first[0])
-        ) from exc
 
 
 def _budget_used(steps_done: int, steps_budget: int, started: float, deadline: float | None) -> float:
@@ -390,21 +275,13 @@ def _fit(n: int, multiple: int) -> int:
     return max(multiple, n - n % multiple)
 
 
-def _arch_config(arch: Arch) -> dict[str, Any]:
-    return dict(arch.net.config.to_dict())
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
 
-def _describe(config: TrainConfig) -> dict[str, Any]:
-    d = asdict(config)
-    d["data"] = [{**asdict(s), "path": str(s.path)} for s in config.data]
-    return d
-
-
-def _hardware() -> str:
-    import os
-    import platform
-
-    return f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+def _hardware(device: torch.device) -> str:
+    where = f"{_device_name(device)} (bf16 autocast)" if device.type == "cuda" else f"{platform.machine()} CPU"
+    return f"{where}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def _plot(log_path: Path, png: Path) -> None:

@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from vocalsplit import defaults
+from vocalsplit.choices import Backend, Dataset, Mask
 from vocalsplit.errors import DatasetError
-from vocalsplit.separation.pipeline import SeparationModel, separate_array
+from vocalsplit.evaluation.metrics import bss_eval, weighted_means
+from vocalsplit.separation.separator import Separator
 from vocalsplit.training.datasets import (
     Clip,
     find_data_dir,
@@ -31,30 +32,26 @@ from vocalsplit.training.datasets import (
     mir1k_split,
     stems_tracks,
 )
-from vocalsplit.training.metrics import bss_eval, weighted_means
 
-MASKS = ("soft", "binary")
 KEYS = ("NSDR", "SDR", "SIR", "SAR", "acc_NSDR", "acc_SDR", "acc_SIR", "acc_SAR")
 
 
 @dataclass(frozen=True)
 class EvalRequest:
-    dataset: str
+    dataset: Dataset
     data_dir: Path | None
-    masks: tuple[str, ...] = MASKS
-    backend: str = "fast"
+    masks: tuple[Mask, ...] = tuple(Mask)
+    backend: Backend = Backend.FAST
     limit: int | None = None
     workers: int = 2
     clip_timeout_s: float = 120.0
     max_track_seconds: float | None = None
     segment_seconds: float = 10.0
     """stems: score consecutive segments of this length, skipping those where a source is silent."""
-    shifts: int = defaults.SHIFTS
-    """Passes averaged per clip, as ``vocalsplit --shifts``."""
 
 
 def _clip_metrics(
-    voice: np.ndarray, acc: np.ndarray, estimates: dict[str, tuple[np.ndarray, np.ndarray]], backend: str
+    voice: np.ndarray, acc: np.ndarray, estimates: dict[str, tuple[np.ndarray, np.ndarray]], backend: Backend
 ) -> dict[str, dict[str, float]]:
     """Metrics per mask for mono signals; the mixture baseline gives the 'N' in NSDR."""
     ref = np.stack([voice, acc])
@@ -76,24 +73,23 @@ def _clip_metrics(
     return out
 
 
-def _one_thread() -> None:
+def _one_thread(backend: Backend) -> None:
     """Each worker computes on one core: the workers themselves are the parallelism."""
-    import torch
+    if backend == Backend.FAST:
+        import torch
 
-    torch.set_num_threads(1)
+        torch.set_num_threads(1)
 
 
 def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
     root = find_data_dir(req.data_dir, req.dataset)
-    if req.dataset == "mir1k":
+    if req.dataset == Dataset.MIR1K:
         paths = mir1k_split(root)["test"]
         if not paths:
             raise DatasetError(f"{root}: no MIR-1K test clips (singers other than abjones, amy)")
         loaders: list[Callable[[], Clip]] = [partial(load_mir1k_clip, p, 16000) for p in paths]
-    elif req.dataset == "stems":
-        loaders = [partial(load_stems_track, t, 44100, req.max_track_seconds) for t in stems_tracks(root)]
     else:
-        raise DatasetError(f"unknown dataset {req.dataset!r}; allowed: mir1k, stems")
+        loaders = [partial(load_stems_track, t, 44100, req.max_track_seconds) for t in stems_tracks(root)]
     return loaders[: req.limit] if req.limit else loaders
 
 
@@ -108,7 +104,7 @@ QUIET_VOICE = 1e-3
 def _segments(clip: Clip, req: EvalRequest) -> list[tuple[str, int, int, int]]:
     """(name, channel, start, stop): whole clips for MIR-1K, non-silent segments for stems."""
     n = clip.voice.shape[1]
-    if req.dataset == "mir1k":
+    if req.dataset == Dataset.MIR1K:
         return [(clip.name, 0, 0, n)]
     size = max(1, int(req.segment_seconds * clip.rate))
     out = []
@@ -123,75 +119,94 @@ def _segments(clip: Clip, req: EvalRequest) -> list[tuple[str, int, int, int]]:
 
 
 def evaluate(
-    model: SeparationModel,
+    separator: Separator,
     req: EvalRequest,
-    chunk: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Per-clip rows and length-weighted summaries for each mask mode."""
+    """Per-clip rows and length-weighted summaries for each mask mode, separated by ``separator``."""
     loaders = _clips(req)
-    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in req.masks}
+    rows: dict[str, list[dict[str, Any]]] = {str(m): [] for m in req.masks}
     failures: list[dict[str, str]] = []
     started = time.monotonic()
     # a pool that can be terminated: a metrics call that hangs must not hang the run
-    pool = mp.get_context("spawn").Pool(max(1, req.workers), initializer=_one_thread)
+    pool = mp.get_context("spawn").Pool(max(1, req.workers), initializer=_one_thread, initargs=(req.backend,))
     timed_out = False
     try:
-        pending: list[tuple[str, int, AsyncResult[dict[str, dict[str, float]]]]] = []
+        pending: list[Pending] = []
         for i, load in enumerate(loaders):
-            clip = load()
-            voice, acc = clip.voice, clip.accompaniment  # (C, n)
-            estimates = {}
-            for mask in req.masks:
-                est = separate_array(model, voice + acc, clip.rate, mask=mask, chunk=chunk, shifts=req.shifts)
-                estimates[mask] = (est["vocals"], est["accompaniment"])
-            for name, channel, start, stop in _segments(clip, req):
-                cut = slice(start, stop)
-                seg = {m: (v[channel, cut], a[channel, cut]) for m, (v, a) in estimates.items()}
-                job = pool.apply_async(_clip_metrics, (voice[channel, cut], acc[channel, cut], seg, req.backend))
-                pending.append((name, stop - start, job))
+            pending += _score_clip(separator, load(), req, pool)
             if progress:
                 progress(i + 1, len(loaders))
-        for name, samples, fut in pending:
-            try:
-                per_mask = fut.get(timeout=req.clip_timeout_s)
-            except mp.TimeoutError:
-                timed_out = True
-                failures.append({"clip": name, "error": f"metrics timed out after {req.clip_timeout_s} s"})
-                continue
-            except Exception as err:  # noqa: BLE001 - one bad clip must not sink the run
-                failures.append({"clip": name, "error": str(err)})
-                continue
-            for mask, metrics in per_mask.items():
-                rows[mask].append({"clip": name, "samples": samples, **metrics})
+        timed_out = _collect(pending, req.clip_timeout_s, rows, failures)
     finally:
         if timed_out:
             pool.terminate()
         else:
             pool.close()
         pool.join()
-    summary = {}
-    for mask, r in rows.items():
-        means = weighted_means(r, KEYS)
-        summary[mask] = {
-            "GNSDR": means["NSDR"],
-            "GSIR": means["SIR"],
-            "GSAR": means["SAR"],
-            "GSDR": means["SDR"],
-            "acc_GNSDR": means["acc_NSDR"],
-            "acc_GSIR": means["acc_SIR"],
-            "acc_GSAR": means["acc_SAR"],
-            "clips": len(r),
-        }
     return {
-        "dataset": req.dataset,
-        "backend": req.backend,
-        "shifts": req.shifts,
+        "dataset": str(req.dataset),
+        "backend": str(req.backend),
+        "shifts": separator.shifts,
         "clips": len(loaders),
-        "summary": summary,
+        "summary": {mask: _summary(r) for mask, r in rows.items()},
         "failures": failures,
         "rows": rows,
         "seconds": round(time.monotonic() - started, 1),
+    }
+
+
+Pending = tuple[str, int, "AsyncResult[dict[str, dict[str, float]]]"]
+"""(segment name, samples, metrics job)."""
+
+
+def _score_clip(separator: Separator, clip: Clip, req: EvalRequest, pool: Any) -> list[Pending]:
+    """Separate ``clip`` once per mask and queue the metrics of each of its segments."""
+    voice, acc = clip.voice, clip.accompaniment  # (C, n)
+    estimates = {}
+    for mask in req.masks:
+        est = separator.separate_array(voice + acc, clip.rate, mask=mask)
+        estimates[str(mask)] = (est["vocals"], est["accompaniment"])
+    pending = []
+    for name, channel, start, stop in _segments(clip, req):
+        cut = slice(start, stop)
+        seg = {m: (v[channel, cut], a[channel, cut]) for m, (v, a) in estimates.items()}
+        job = pool.apply_async(_clip_metrics, (voice[channel, cut], acc[channel, cut], seg, req.backend))
+        pending.append((name, stop - start, job))
+    return pending
+
+
+def _collect(
+    pending: list[Pending], timeout_s: float, rows: dict[str, list[dict[str, Any]]], failures: list[dict[str, str]]
+) -> bool:
+    """Wait for every metrics job; a failed or hung one becomes a failure row. True if any timed out."""
+    timed_out = False
+    for name, samples, fut in pending:
+        try:
+            per_mask = fut.get(timeout=timeout_s)
+        except mp.TimeoutError:
+            timed_out = True
+            failures.append({"clip": name, "error": f"metrics timed out after {timeout_s} s"})
+            continue
+        except Exception as err:  # noqa: BLE001 - one bad clip must not sink the run
+            failures.append({"clip": name, "error": str(err)})
+            continue
+        for mask, metrics in per_mask.items():
+            rows[mask].append({"clip": name, "samples": samples, **metrics})
+    return timed_out
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    means = weighted_means(rows, KEYS)
+    return {
+        "GNSDR": means["NSDR"],
+        "GSIR": means["SIR"],
+        "GSAR": means["SAR"],
+        "GSDR": means["SDR"],
+        "acc_GNSDR": means["acc_NSDR"],
+        "acc_GSIR": means["acc_SIR"],
+        "acc_GSAR": means["acc_SAR"],
+        "clips": len(rows),
     }
 
 

@@ -13,33 +13,29 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vocalsplit.errors import UsageError
-
-BACKENDS = ("fast", "mir_eval")
+from vocalsplit.choices import Backend
 
 
 def bss_eval(
-    reference: np.ndarray, estimate: np.ndarray, backend: str = "fast"
+    reference: np.ndarray, estimate: np.ndarray, backend: Backend = Backend.FAST
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """SDR, SIR, SAR per source (dB) for ``(sources, samples)`` arrays, no permutation."""
     reference = np.asarray(reference, np.float64)
     estimate = np.asarray(estimate, np.float64)
-    if backend == "mir_eval":
+    if backend == Backend.MIR_EVAL:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import mir_eval.separation
 
             sdr, sir, sar, _ = mir_eval.separation.bss_eval_sources(reference, estimate, compute_permutation=False)
         return sdr, sir, sar
-    if backend == "fast":
-        import fast_bss_eval
-        import torch
+    import fast_bss_eval
+    import torch
 
-        sdr, sir, sar = fast_bss_eval.bss_eval_sources(
-            torch.from_numpy(reference), torch.from_numpy(estimate), compute_permutation=False, use_cg_iter=10
-        )
-        return sdr.numpy(), sir.numpy(), sar.numpy()
-    raise UsageError(f"unknown metrics backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    sdr, sir, sar = fast_bss_eval.bss_eval_sources(
+        torch.from_numpy(reference), torch.from_numpy(estimate), compute_permutation=False, use_cg_iter=10
+    )
+    return sdr.numpy(), sir.numpy(), sar.numpy()
 
 
 def weighted_means(rows: Sequence[dict[str, float]], keys: Sequence[str], weight: str = "samples") -> dict[str, float]:

@@ -10,56 +10,20 @@ the training data) lives inside the network, so the ONNX file needs no side tabl
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
+from vocalsplit.choices import Cell, Loss
 from vocalsplit.errors import UsageError
+from vocalsplit.training.architecture import Arch, ArchSpec, register
 from vocalsplit.training.base import SeparationNet
-
-CELLS = ("relu", "gru", "lstm")
-
-
-@dataclass(frozen=True)
-class DrnnConfig:
-    bins: int = 513
-    context: int = 3
-    """Frames seen per output frame (1, 3, 5...): the centre plus (context-1)/2 each side."""
-    layers: int = 3
-    hidden: int = 1000
-    recurrent_layer: int = 2
-    """1-based layer with the recurrence; 0 = every layer recurrent (stacked RNN)."""
-    cell: str = "relu"
-    mask_floor: float = 1e-2
-    """δ in ``(|y1| + δ) / (|y1| + |y2| + 2δ)``: keeps the joint mask well conditioned
-    where both heads are near zero (there float32 rounding would decide the mask)."""
-    dropout: float = 0.0
-    """Dropout on every hidden layer's output while training (none at inference); 0 as in the paper."""
-
-    def __post_init__(self) -> None:
-        if self.context < 1 or self.context % 2 == 0:
-            raise UsageError(f"--context {self.context}: must be odd and >= 1 (1, 3, 5...)")
-        if not 1 <= self.layers <= 3:
-            raise UsageError(f"--layers {self.layers}: allowed 1 to 3")
-        if not 0 <= self.recurrent_layer <= self.layers:
-            raise UsageError(f"--recurrent-layer {self.recurrent_layer}: allowed 0 (all) to {self.layers}")
-        if self.cell not in CELLS:
-            raise UsageError(f"--cell {self.cell!r}; allowed: {', '.join(CELLS)}")
-        if self.hidden < 1:
-            raise UsageError("--hidden must be positive")
-        if not 0.0 <= self.dropout < 1.0:
-            raise UsageError(f"--dropout {self.dropout}: must be in [0, 1)")
-
-    @property
-    def half(self) -> int:
-        return (self.context - 1) // 2
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+from vocalsplit.training.batches import TensorBatch
+from vocalsplit.training.config import LossSettings
+from vocalsplit.training.losses import discriminative_loss, phase_sensitive_targets
+from vocalsplit.training.net_configs import TWO_SOURCES, DrnnConfig
 
 
-def _rnn(cell: str, inp: int, hidden: int, layers: int, dropout: float) -> nn.RNNBase:
+def _rnn(cell: Cell, inp: int, hidden: int, layers: int, dropout: float) -> nn.RNNBase:
     """``dropout`` acts between stacked layers only (torch's convention)."""
     dropout = dropout if layers > 1 else 0.0
     if cell == "relu":
@@ -95,7 +59,10 @@ class Drnn(SeparationNet):
 
     def initial_state(self, batch: int) -> list[torch.Tensor]:
         """States ``(batch, state_layers, hidden)``, one per name in :attr:`state_names`."""
-        return [torch.zeros(batch, self.state_layers, self.config.hidden) for _ in self.state_names]
+        return [torch.zeros(batch, *self.state_shape()) for _ in self.state_names]
+
+    def state_shape(self) -> list[int]:
+        return [self.state_layers, self.config.hidden]
 
     def forward(self, magnitude: torch.Tensor, state: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
         c = self.config
@@ -143,5 +110,36 @@ def widen_context(net: Drnn, state: dict[str, torch.Tensor]) -> dict[str, torch.
     return {**state, key: wide}
 
 
-def parameter_count(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
+def _build(config: DrnnConfig, frames: int, sources: tuple[str, ...]) -> Arch:
+    h = config.half
+    return Arch(SPEC, Drnn(config), TWO_SOURCES, h, h, frames + 2 * h)
+
+
+def _loss(arch: Arch, batch: TensorBatch, settings: LossSettings, discriminative: bool) -> torch.Tensor:
+    """Huang et al.'s discriminative loss on the centre frames (``psa``: phase-sensitive targets)."""
+    mix = batch.mixture
+    targets = batch.targets
+    masks, _ = arch.net(mix, arch.net.initial_state(mix.shape[0]))
+    end = mix.shape[1] - arch.right
+    if settings.kind == Loss.PSA:
+        projected = phase_sensitive_targets(batch.sources_c[:, :, arch.left : end]).float()
+        targets = torch.stack([projected[:, 0], projected[:, 1:].sum(dim=1)], dim=1)
+    gamma = settings.gamma if discriminative else 0.0
+    return discriminative_loss(masks, mix[:, arch.left : end], targets[:, 0], targets[:, 1], settings.kind, gamma)
+
+
+def _adapt(net: SeparationNet, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    assert isinstance(net, Drnn)
+    return widen_context(net, state)
+
+
+SPEC = register(
+    ArchSpec(
+        "drnn",
+        DrnnConfig,
+        _build,
+        _loss,
+        "Deep recurrent network with joint soft-mask layer (Huang et al. 2014), trained by vocalsplit",
+        adapt_checkpoint=_adapt,
+    )
+)

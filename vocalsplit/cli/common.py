@@ -1,0 +1,67 @@
+"""What every command shares: consoles, exit codes, error lines and option types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from vocalsplit.choices import Mask
+from vocalsplit.errors import VocalsplitError
+from vocalsplit.separation.shifts import MAX_SHIFTS
+
+OK, INPUT_FAILED, USAGE, ENVIRONMENT = 0, 1, 2, 3
+INTERRUPTED = 130
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def flag(*names: str, help: str) -> Any:  # noqa: A002 - typer's own keyword
+    """A boolean flag: present or absent, never ``--flag true`` (no value shown in the help)."""
+    return typer.Option(*names, help=help, metavar="", show_default=False)
+
+
+def fail(error: BaseException, verbose: bool = False) -> typer.Exit:
+    """Print one readable line for ``error`` and return the Exit to raise."""
+    if verbose:
+        err.print_exception()
+    code = error.exit_code if isinstance(error, VocalsplitError) else INPUT_FAILED
+    say_error(str(error))
+    return typer.Exit(code)
+
+
+def say_error(message: str, label: str = "error") -> None:
+    err.print(f"[bold red]{label}:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m", help="Installed model name or path to a .onnx/.json; default: the default installed model."
+    ),
+]
+ModelsDirOpt = Annotated[
+    Path | None,
+    typer.Option("--models-dir", help="Extra folder of models searched first (also: VOCALSPLIT_MODELS)."),
+]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="auto, cpu, cuda or cuda:N. cuda fails (exit 3) if CUDA cannot be used.")
+]
+MaskOpt = Annotated[Mask, typer.Option("--mask", help="soft (stems sum to the mix) or binary (each bin to one stem).")]
+ShiftsOpt = Annotated[
+    int,
+    typer.Option(
+        "--shifts",
+        min=1,
+        max=MAX_SHIFTS,
+        help="Average N passes on frame grids offset by 1/N of a hop: better separation, N times the time.",
+    ),
+]
+ChunkOpt = Annotated[
+    float,
+    typer.Option("--chunk-seconds", help="Seconds of audio per network call (memory vs. speed)."),
+]
+VerboseOpt = Annotated[bool, flag("--verbose", "-v", help="Tracebacks on errors.")]

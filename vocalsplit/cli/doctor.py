@@ -1,0 +1,23 @@
+"""``vocalsplit doctor``: versions, usable onnxruntime providers, model checks."""
+
+from __future__ import annotations
+
+import typer
+
+from vocalsplit.cli.app import app
+from vocalsplit.cli.common import ENVIRONMENT, ModelsDirOpt, out, say_error
+
+
+@app.command()
+def doctor(models_dir: ModelsDirOpt = None) -> None:
+    """Check the installation: versions, usable onnxruntime providers, model files."""
+    from vocalsplit.runtime.diagnostics import diagnose
+
+    report = diagnose(models_dir)
+    for key, value in report.facts:
+        out.print(f"{key:>32}: {value}", highlight=False)
+    for p in report.problems:
+        say_error(p, label="problem")
+    if report.problems:
+        raise typer.Exit(ENVIRONMENT)
+    out.print("all checks passed")

@@ -1,0 +1,181 @@
+"""``vocalsplit separate`` (and ``vocalsplit FILE...``): songs in, stem files out."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from vocalsplit import defaults
+from vocalsplit.choices import BitDepth, Existing, OutputFormat
+from vocalsplit.cli.app import app
+from vocalsplit.cli.common import (
+    INPUT_FAILED,
+    ChunkOpt,
+    DeviceOpt,
+    MaskOpt,
+    ModelOpt,
+    ModelsDirOpt,
+    ShiftsOpt,
+    VerboseOpt,
+    err,
+    fail,
+    flag,
+    out,
+    say_error,
+)
+from vocalsplit.errors import UsageError, VocalsplitError
+
+if TYPE_CHECKING:
+    from vocalsplit.separation.batch import BatchJob
+    from vocalsplit.separation.files import FileResult
+
+InputsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Audio files, folders (searched recursively) and glob patterns.", show_default=False, metavar="INPUT"
+    ),
+]
+StemsOpt = Annotated[str, typer.Option("--stems", help="Comma-separated stems to write (e.g. vocals), or 'all'.")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)]
+RateOpt = Annotated[
+    int | None,
+    typer.Option("--sample-rate", help="Output rate in Hz. [default: the input's rate]", show_default=False),
+]
+BitDepthOpt = Annotated[
+    BitDepth,
+    typer.Option("--bit-depth", help="auto keeps the input's depth where the format allows.", case_sensitive=False),
+]
+FilenameOpt = Annotated[
+    str, typer.Option("--filename", help="Output path template below -o; fields {track} {stem} {ext} {model} {dir}.")
+]
+
+
+@app.command()
+def separate(
+    inputs: InputsArg,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("separated"),
+    model: ModelOpt = None,
+    models_dir: ModelsDirOpt = None,
+    mask: MaskOpt = defaults.MASK,
+    device: DeviceOpt = defaults.DEVICE,
+    stems: StemsOpt = "all",
+    fmt: FormatOpt = defaults.FORMAT,
+    sample_rate: RateOpt = None,
+    bit_depth: BitDepthOpt = defaults.BIT_DEPTH,
+    filename: FilenameOpt = defaults.FILENAME_TEMPLATE,
+    overwrite: Annotated[bool, flag("--overwrite", help="Replace existing outputs.")] = False,
+    skip_existing: Annotated[bool, flag("--skip-existing", help="Skip stems whose output already exists.")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
+    shifts: ShiftsOpt = defaults.SHIFTS,
+    chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
+    quiet: Annotated[bool, flag("--quiet", "-q", help="Print nothing but errors.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Separate songs into stems (vocals, accompaniment)."""
+    from vocalsplit.separation.batch import check_request, prepare_batch
+    from vocalsplit.separation.files import OutputOptions
+    from vocalsplit.separation.separator import Separator
+
+    started = time.perf_counter()
+    wanted = None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()]
+    try:
+        if overwrite and skip_existing:
+            raise UsageError("--overwrite and --skip-existing exclude each other")
+        existing = Existing.OVERWRITE if overwrite else Existing.SKIP if skip_existing else Existing.ERROR
+        options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing)
+        check_request(inputs, filename, wanted)
+        separator = Separator(model, device, mask, chunk_seconds, models_dir, shifts)
+        job = prepare_batch(separator, inputs, output, options, filename, wanted)
+    except VocalsplitError as error:
+        raise fail(error, verbose) from None
+    if not quiet:
+        err.print(
+            f"model [bold]{separator.manifest.name}[/] on [bold]{separator.provider}[/] · "
+            f"{len(job.plans)} file(s) → {output}",
+            highlight=False,
+        )
+    for problem in job.failures:
+        say_error(str(problem.error))
+    results = _run_with_progress(job, quiet, verbose)
+    summary = job.summary(results, time.perf_counter() - started, device)
+    if report is not None:
+        try:
+            _write_report(report, summary)
+        except OSError as error:
+            say_error(f"cannot write report {report}: {error}")
+            raise typer.Exit(INPUT_FAILED) from None
+    if not quiet:
+        _print_summary(summary)
+    if any(r.status == "failed" for r in [*job.failures, *results]):
+        raise typer.Exit(INPUT_FAILED)
+
+
+def _run_with_progress(job: BatchJob, quiet: bool, verbose: bool) -> list[FileResult]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from vocalsplit.separation.batch import run_batch
+
+    def on_error(path: Path, error: BaseException) -> None:
+        if verbose and not isinstance(error, VocalsplitError):
+            err.print_exception()
+        say_error(str(error))
+
+    if quiet:
+        return run_batch(job, on_error=on_error)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>7.1f}/{task.total:.1f} s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        overall = progress.add_task("[bold]all files", total=max(job.total_seconds, 1e-9))
+        state: dict[str, Any] = {"task": None}
+
+        def on_start(path: Path, seconds: float) -> None:
+            if state["task"] is not None:
+                progress.remove_task(state["task"])
+            state["task"] = progress.add_task(_short(path.name), total=max(seconds, 1e-9))
+
+        def on_progress(done_in_file: float, done_before: float) -> None:
+            progress.update(state["task"], completed=done_in_file)
+            progress.update(overall, completed=done_before + done_in_file)
+
+        results = run_batch(job, on_start=on_start, on_progress=on_progress, on_error=on_error)
+        if state["task"] is not None:
+            progress.remove_task(state["task"])
+        progress.update(overall, completed=job.total_seconds)
+    return results
+
+
+def _short(name: str, width: int = 32) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="vocalsplit summary", show_lines=False)
+    for column in ("input", "status", "audio s", "wall s", "× real time", "detail"):
+        table.add_column(column, overflow="fold")
+    for f in summary["files"]:
+        detail = f["error"] or ", ".join(Path(p).name for p in f["outputs"].values())
+        speed = f"{f['x_realtime']:.1f}" if f["x_realtime"] else "-"
+        colour = {"ok": "green", "skipped": "yellow"}.get(f["status"], "red")
+        status = f"[{colour}]{f['status']}[/]"
+        table.add_row(Path(f["input"]).name, status, f"{f['duration_s']:.1f}", f"{f['wall_s']:.2f}", speed, detail)
+    out.print(table)
+    t = summary["totals"]
+    out.print(f"{t['ok']} separated, {t['skipped']} skipped, {t['failed']} failed in {t['wall_s']:.1f} s")
+
+
+def _write_report(path: Path, summary: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,207 @@
+"""``vocalsplit train``: train a network, keep the best by validation loss, export ONNX + manifest.
+
+Every default shown here is read from the training configs (``training/config.py``,
+``training/net_configs.py``); none is restated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from vocalsplit.choices import Architecture, Cell, Dataset, Loss, Mir1kClips, Split, Weights
+from vocalsplit.cli.app import app
+from vocalsplit.cli.common import INTERRUPTED, VerboseOpt, err, fail, flag, out
+from vocalsplit.errors import UsageError, VocalsplitError
+from vocalsplit.training.config import Augment, DataSpec, LossSettings, TrainConfig
+from vocalsplit.training.net_configs import BmcnnConfig, CnnConfig, DrnnConfig
+
+if TYPE_CHECKING:
+    from vocalsplit.training.trainer import TrainResult
+
+T = TrainConfig
+LS = LossSettings
+DEFAULT_SOURCES = ",".join(T.sources)
+DEFAULT_ARCH = Architecture(T.arch)
+
+
+def _opt(name: str, help: str, **kw: Any) -> Any:  # noqa: A002 - typer's own keyword
+    return typer.Option(name, help=help, **kw)
+
+
+def _per_arch(name: str, help: str) -> Any:  # noqa: A002
+    """An option whose default depends on the architecture (the help says which)."""
+    return typer.Option(name, help=help, show_default=False)
+
+
+DatasetOpt = Annotated[list[Dataset], _opt("--dataset", "Repeat to combine (pair each with --data-dir).")]
+DataDirOpt = Annotated[list[Path] | None, _opt("--data-dir", "Data folder per --dataset (default: $VOCALSPLIT_DATA).")]
+OutOpt = Annotated[Path, _opt("--out", "Model path without extension, e.g. models/my-drnn.")]
+RunDirOpt = Annotated[Path | None, _per_arch("--run-dir", "Checkpoints and logs. [default: runs/<name>]")]
+ClipsOpt = Annotated[Mir1kClips, _opt("--mir1k-clips", "train (the protocol's 175 clips) or all (1000).")]
+SourcesOpt = Annotated[
+    str, _opt("--sources", "Comma-separated sources, vocals first (cnn: e.g. vocals,drums,bass,other).")
+]
+ArchOpt = Annotated[
+    Architecture, _opt("--arch", "drnn (Huang et al.), cnn (Chandna et al.) or bmcnn (binary-mask CNN).")
+]
+ContextOpt = Annotated[
+    int | None,
+    _per_arch(
+        "--context", f"drnn/bmcnn: context frames. [default: drnn {DrnnConfig.context}, bmcnn {BmcnnConfig.context}]"
+    ),
+]
+DropoutOpt = Annotated[
+    float | None,
+    _per_arch(
+        "--dropout", f"Dropout while training. [default: drnn {DrnnConfig.dropout}, bmcnn {BmcnnConfig.dropout}]"
+    ),
+]
+LrFinalOpt = Annotated[
+    float | None, _opt("--lr-final", "Cosine-decay the learning rate to this over the run's budget.")
+]
+MinutesOpt = Annotated[float | None, _opt("--minutes", "Stop after this many minutes of training.")]
+SplitOpt = Annotated[Split, _opt("--split", "Validation clips: by name (the same in any pool and seed) or seeded.")]
+InitOpt = Annotated[Path | None, _opt("--init-from", "Start from a checkpoint's weights (fine-tune).")]
+EmaOpt = Annotated[float | None, _opt("--ema", "Validate and export a moving average of the weights (e.g. 0.999).")]
+RepitchOpt = Annotated[
+    str, _opt("--repitch", "Semitone shifts, e.g. -2,-1,1,2: each adds every clip with its voice so shifted.")
+]
+WeightsOpt = Annotated[
+    Weights, _opt("--weights", "ONNX weight storage; float16 halves the file (network rounded first).")
+]
+DeviceOpt = Annotated[str, _opt("--device", "auto, cpu, cuda or cuda:N; CUDA trains with bf16 autocast.")]
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    dataset: DatasetOpt,
+    data_dir: DataDirOpt = None,
+    out_path: OutOpt = Path("models/custom"),
+    run_dir: RunDirOpt = None,
+    mir1k_clips: ClipsOpt = Mir1kClips.TRAIN,
+    sources: SourcesOpt = DEFAULT_SOURCES,
+    arch: ArchOpt = DEFAULT_ARCH,
+    context: ContextOpt = None,
+    layers: Annotated[int, _opt("--layers", "drnn: hidden layers (1-3).")] = DrnnConfig.layers,
+    hidden: Annotated[int, _opt("--hidden", "drnn: units per hidden layer.")] = DrnnConfig.hidden,
+    recurrent_layer: Annotated[
+        int, _opt("--recurrent-layer", "drnn: recurrent layer; 0 = all.")
+    ] = DrnnConfig.recurrent_layer,
+    cell: Annotated[Cell, _opt("--cell", "drnn: recurrent cell (relu as in the paper).")] = DrnnConfig.cell,
+    window: Annotated[int, _opt("--window", "cnn: frames per window T.")] = CnnConfig.window,
+    vertical_filters: Annotated[int, _opt("--vertical-filters", "cnn: N1.")] = CnnConfig.vertical_filters,
+    horizontal_filters: Annotated[int, _opt("--horizontal-filters", "cnn: N2.")] = CnnConfig.horizontal_filters,
+    horizontal_kernel: Annotated[int, _opt("--horizontal-kernel", "cnn: t2 frames.")] = CnnConfig.horizontal_kernel,
+    bottleneck: Annotated[int, _opt("--bottleneck", "cnn: NN units.")] = CnnConfig.bottleneck,
+    dense: Annotated[int, _opt("--dense", "bmcnn: dense units.")] = BmcnnConfig.dense,
+    dropout: DropoutOpt = None,
+    loss: Annotated[Loss, _opt("--loss", "drnn: mse, kl (generalized KL) or psa (phase-sensitive).")] = LS.kind,
+    gamma: Annotated[float, _opt("--gamma", "drnn: discriminative weight γ.")] = LS.gamma,
+    alpha: Annotated[float, _opt("--alpha", "cnn: discriminative weight α.")] = LS.alpha,
+    beta: Annotated[float, _opt("--beta", "cnn: discriminative weight β.")] = LS.beta,
+    beta_vocals: Annotated[float, _opt("--beta-vocals", "cnn: discriminative weight β_vocals.")] = LS.beta_vocals,
+    sample_rate: Annotated[int, _opt("--sample-rate", "Model sample rate in Hz.")] = T.sample_rate,
+    n_fft: Annotated[int, _opt("--n-fft", "STFT size.")] = T.n_fft,
+    hop: Annotated[int, _opt("--hop", "STFT hop.")] = T.hop,
+    lr: Annotated[float, _opt("--lr", "Adam learning rate (also applied on --resume).")] = T.lr,
+    lr_final: LrFinalOpt = T.lr_final,
+    batch: Annotated[int, _opt("--batch", "Examples per batch.")] = T.batch,
+    frames: Annotated[int, _opt("--frames", "drnn/bmcnn: frames per training sequence.")] = T.frames,
+    steps: Annotated[int, _opt("--steps", "Maximum training steps.")] = T.steps,
+    minutes: MinutesOpt = T.minutes,
+    val_every: Annotated[int, _opt("--val-every", "Validate and checkpoint every N steps.")] = T.val_every,
+    seed: Annotated[int, _opt("--seed", "Random seed.")] = T.seed,
+    split: SplitOpt = T.split,
+    init_from: InitOpt = None,
+    ema: EmaOpt = T.ema,
+    repitch: RepitchOpt = "",
+    weights: WeightsOpt = T.weights,
+    device: DeviceOpt = T.device,
+    default: Annotated[bool, flag("--default", help="Mark the exported model as the default model.")] = False,
+    resume: Annotated[bool, flag("--resume", help="Continue from the run folder's last checkpoint.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Train a model, keep the best by validation loss, export ONNX + manifest."""
+    try:
+        from vocalsplit.training import require_torch
+
+        require_torch()
+        result = _train_with_progress(_config(ctx.params))
+    except KeyboardInterrupt:
+        err.print("interrupted: last checkpoint saved; continue with --resume")
+        raise typer.Exit(INTERRUPTED) from None
+    except VocalsplitError as error:
+        raise fail(error, verbose) from None
+    out.print(
+        f"trained {result.steps} steps in {result.minutes:.1f} min ({result.parameters:,} parameters); "
+        f"best validation loss {result.best_val:.4f}; wrote {result.manifest} and {result.manifest.with_suffix('.onnx')}",
+        highlight=False,
+    )
+
+
+ARCH_OPTIONS = (
+    *("context", "layers", "hidden", "recurrent_layer", "cell", "window", "vertical_filters"),
+    *("horizontal_filters", "horizontal_kernel", "bottleneck", "dense", "dropout"),
+)
+"""Options handed to the chosen architecture's config (each takes the fields it has)."""
+
+
+def _config(o: dict[str, Any]) -> TrainConfig:
+    """The run's configuration from the parsed options (``o``: option name → value)."""
+    dirs = list(o["data_dir"] or [])
+    datasets = o["dataset"]
+    if dirs and len(dirs) != len(datasets):
+        raise UsageError(f"give one --data-dir per --dataset ({len(datasets)} datasets, {len(dirs)} folders)")
+    out_path = o["out_path"]
+    return TrainConfig(
+        data=[DataSpec(d, dirs[i] if dirs else None, o["mir1k_clips"]) for i, d in enumerate(datasets)],
+        out=out_path,
+        run_dir=o["run_dir"] or Path("runs") / out_path.name,
+        arch=str(o["arch"]),
+        arch_options={k: o[k] for k in ARCH_OPTIONS},
+        sources=tuple(x.strip() for x in o["sources"].split(",") if x.strip()),
+        loss=LossSettings(o["loss"], o["gamma"], o["alpha"], o["beta"], o["beta_vocals"]),
+        augment=Augment(repitch=_semitones(o["repitch"])),
+        **{k: o[k] for k in PLAIN_OPTIONS},
+    )
+
+
+PLAIN_OPTIONS = (
+    *("lr", "lr_final", "batch", "frames", "steps", "minutes", "val_every", "seed", "split", "sample_rate"),
+    *("n_fft", "hop", "default", "resume", "init_from", "ema", "weights", "device"),
+)
+"""Options that are TrainConfig fields of the same name."""
+
+
+def _train_with_progress(config: TrainConfig) -> TrainResult:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vocalsplit.training.trainer import train as run_training
+
+    columns = (
+        TextColumn("training"),
+        BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]} val {task.fields[val]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("train", total=config.steps, loss="-", val="-")
+
+        def on_step(step: int, total: int, loss_value: float, val_loss: float | None) -> None:
+            val = "-" if val_loss is None else f"{val_loss:.4f}"
+            progress.update(task, completed=step, loss=f"{loss_value:.4f}", val=val)
+
+        return run_training(config, on_step)
+
+
+def _semitones(text: str) -> tuple[float, ...]:
+    """``"-2,1.5"`` → ``(-2.0, 1.5)``; a value that is not a number is a usage error."""
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as error:
+        raise UsageError(f"--repitch {text!r}: expected comma-separated semitones, e.g. -2,-1,1,2") from error

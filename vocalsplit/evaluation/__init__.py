@@ -1,0 +1,1 @@
+"""Scoring a model on a dataset through the separation pipeline users get (BSS-Eval, reports)."""

@@ -1,0 +1,126 @@
+"""The loaded model: one object that the CLI batch, the Python API and ``vocalsplit eval`` all use.
+
+>>> from vocalsplit.api import Separator
+>>> sep = Separator()                         # default installed model, best device, default settings
+>>> stems = sep.separate_array(audio, 44100)  # audio: (channels, samples) or (samples,)
+>>> stems["vocals"].shape == audio.shape
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from vocalsplit import defaults
+from vocalsplit.audio.reader import AudioInfo
+from vocalsplit.catalog.manifest import Manifest
+from vocalsplit.catalog.registry import resolve_model
+from vocalsplit.choices import BitDepth, Existing, Mask, OutputFormat, parse
+from vocalsplit.runtime.providers import parse_device
+from vocalsplit.runtime.session import ModelSession
+from vocalsplit.separation.files import FileResult, OutputOptions, check_input, separate_file
+from vocalsplit.separation.inputs import InputFile
+from vocalsplit.separation.outputs import OutputPlan, plan_outputs
+from vocalsplit.separation.pipeline import check_stems, chunk_frames, open_stream, separate_array
+from vocalsplit.separation.shifts import StemStream, check_shifts
+
+
+class Separator:
+    """A model loaded once on a device, with its separation settings. Not thread-safe: one per thread.
+
+    Args:
+        model: installed model name, a ``.onnx``/``.json`` path, or ``None`` for the default model.
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+        mask: ``soft`` (stems sum to the mix) or ``binary``.
+        chunk_seconds: audio at the model's rate per network call.
+        models_dir: extra folder searched first for ``model``.
+        shifts: passes averaged on frame grids offset by 1/shifts of a hop (1 = one pass).
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        device: str = defaults.DEVICE,
+        mask: Mask | str = defaults.MASK,
+        chunk_seconds: float = defaults.CHUNK_SECONDS,
+        models_dir: Path | None = None,
+        shifts: int = defaults.SHIFTS,
+    ) -> None:
+        self.mask = parse(Mask, mask, "--mask")
+        self.shifts = check_shifts(shifts)
+        chosen_device = parse_device(device)
+        self.manifest: Manifest = resolve_model(str(model) if model is not None else None, models_dir)
+        self.chunk_frames = chunk_frames(self.manifest, chunk_seconds)
+        self.session = ModelSession(self.manifest, chosen_device)
+
+    @property
+    def provider(self) -> str:
+        """The onnxruntime execution provider actually running the model."""
+        return self.session.provider
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.manifest.sources
+
+    def stems(self, requested: list[str] | None = None) -> list[str]:
+        """``requested`` checked against the model's sources (``None``: all of them)."""
+        return check_stems(self.manifest, requested or list(self.manifest.sources))
+
+    def open_stream(self, sample_rate: int, channels: int, stems: list[str] | None = None) -> StemStream:
+        """A stream with this separator's settings: push ``(channels, n)`` blocks, get stems in step."""
+        return open_stream(
+            self.session, sample_rate, channels, self.mask, self.chunk_frames, self.stems(stems), self.shifts
+        )
+
+    def separate_array(
+        self, audio: np.ndarray, sample_rate: int, stems: list[str] | None = None, mask: Mask | str | None = None
+    ) -> dict[str, np.ndarray]:
+        """Stems with the input's shape, ``(channels, samples)`` or ``(samples,)``, float32.
+
+        ``mask`` overrides this separator's mask for this call (``vocalsplit eval`` scores both)."""
+        chosen = self.mask if mask is None else parse(Mask, mask, "--mask")
+        return separate_array(
+            self.session, audio, sample_rate, chosen, self.chunk_frames, self.stems(stems), shifts=self.shifts
+        )
+
+    def check_input(self, path: Path) -> AudioInfo:
+        """Probe ``path``; raise if it cannot be separated (unreadable, empty, shorter than one frame)."""
+        return check_input(path, self.manifest)
+
+    def plan(
+        self,
+        items: list[InputFile],
+        out_dir: Path,
+        filename: str = defaults.FILENAME_TEMPLATE,
+        stems: list[str] | None = None,
+        fmt: OutputFormat | str = defaults.FORMAT,
+    ) -> list[OutputPlan]:
+        """Name every output; raise UsageError if two would collide or one would replace an input."""
+        ext = str(parse(OutputFormat, fmt, "--format"))
+        return plan_outputs(items, out_dir, filename, self.stems(stems), ext, self.manifest.name)
+
+    def write_stems(
+        self, plan: OutputPlan, options: OutputOptions, progress: Callable[[float], None] | None = None
+    ) -> FileResult:
+        """Separate ``plan.input`` into the files ``plan`` names, streaming."""
+        return separate_file(self, plan, options, progress)
+
+    def separate_file(
+        self,
+        input_path: Path,
+        out_dir: Path,
+        stems: list[str] | None = None,
+        filename: str = defaults.FILENAME_TEMPLATE,
+        fmt: OutputFormat | str = defaults.FORMAT,
+        bit_depth: BitDepth | str = defaults.BIT_DEPTH,
+        sample_rate: int | None = None,
+        existing: Existing | str = Existing.ERROR,
+        progress: Callable[[float], None] | None = None,
+    ) -> FileResult:
+        """Write ``out_dir/<filename>`` for each stem and return what was done (files in, files out)."""
+        plan = self.plan([InputFile(Path(input_path), "")], Path(out_dir), filename, stems, fmt)[0]
+        options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing)
+        return self.write_stems(plan, options, progress)

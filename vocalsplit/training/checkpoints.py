@@ -1,0 +1,93 @@
+"""Training checkpoints: written atomically, read back on any device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.optim.swa_utils import AveragedModel
+
+from vocalsplit.errors import TrainingError
+from vocalsplit.training.architecture import Arch
+
+
+@dataclass
+class Progress:
+    """Where a run stands: what a checkpoint stores besides the weights."""
+
+    step: int = 0
+    best: float = float("inf")
+    elapsed: float = 0.0
+    """Seconds of training so far, over every resumed part."""
+
+
+def save(
+    path: Path,
+    arch: Arch,
+    opt: torch.optim.Optimizer,
+    at: Progress,
+    rng: np.random.Generator,
+    ema: AveragedModel | None,
+) -> None:
+    """``net``: the weights that are validated and exported (the average when ``ema``);
+    ``train_net``: the optimiser's own weights, present only with ``ema``."""
+    tmp = path.with_suffix(".tmp")
+    extra = {} if ema is None else {"train_net": arch.net.state_dict(), "ema_updates": int(ema.n_averaged)}
+    torch.save(
+        {
+            **extra,
+            "net": (arch.net if ema is None else ema.module).state_dict(),
+            "opt": opt.state_dict(),
+            "step": at.step,
+            "best": at.best,
+            "rng": rng.bit_generator.state,
+            "elapsed": at.elapsed,
+            "arch": arch.name,
+        },
+        tmp,
+    )
+    tmp.replace(path)
+
+
+def load(path: Path) -> dict[str, Any]:
+    """A checkpoint with its tensors on the CPU, whatever device wrote it."""
+    return torch.load(path, map_location="cpu", weights_only=False)  # type: ignore[no-any-return]
+
+
+def resume(
+    path: Path, arch: Arch, opt: torch.optim.Optimizer, rng: np.random.Generator, ema: AveragedModel | None
+) -> Progress:
+    """Restore weights, optimiser, random state and progress from ``path`` (written on any device)."""
+    if not path.exists():
+        raise TrainingError(f"--resume: no checkpoint at {path}")
+    ck = load(path)
+    arch.net.load_state_dict(ck.get("train_net", ck["net"]))
+    if ema is not None:
+        ema.module.load_state_dict(ck["net"])
+        ema.n_averaged.fill_(ck.get("ema_updates", 1))
+    opt.load_state_dict(ck["opt"])
+    rng.bit_generator.state = ck["rng"]
+    return Progress(ck["step"], ck["best"], ck.get("elapsed", 0.0))
+
+
+def init_from(arch: Arch, path: Path) -> None:
+    """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how."""
+    if not path.exists():
+        raise TrainingError(f"--init-from {path}: no such checkpoint")
+    try:
+        state = load(path)["net"]
+    except Exception as exc:  # pickle, zip and key errors all mean "not a checkpoint of ours"
+        raise TrainingError(f"--init-from {path}: not a vocalsplit training checkpoint ({exc})") from exc
+    if arch.spec.adapt_checkpoint is not None:
+        state = arch.spec.adapt_checkpoint(arch.net, state)
+    try:
+        arch.net.load_state_dict(state)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise TrainingError(
+            f"--init-from {path}: its weights do not fit this network (give the same architecture options): "
+            + (first[1].strip() if len(first) > 1 else first[0])
+        ) from exc

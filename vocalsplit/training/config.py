@@ -1,0 +1,124 @@
+"""What a training run is given: data, architecture, loss, augmentation, schedule, device, export.
+
+The defaults here (and in ``net_configs``) are the only ones: ``vocalsplit train`` shows
+them in ``--help``. Torch-free, so that the help needs no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vocalsplit.choices import Dataset, Loss, Mir1kClips, Split, Weights, parse
+from vocalsplit.errors import UsageError
+from vocalsplit.training.net_configs import TWO_SOURCES
+from vocalsplit.training.repitch import check_semitones
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    kind: Loss = Loss.MSE
+    gamma: float = 0.05
+    """DRNN discriminative weight γ (the paper's best)."""
+    alpha: float = 0.001
+    beta: float = 0.01
+    beta_vocals: float = 0.03
+    """CNN discriminative weights (Chandna et al.)."""
+
+
+@dataclass(frozen=True)
+class Augment:
+    remix: float = 0.5
+    """Probability that an example pairs the voice with music from elsewhere."""
+    shift_frames: int = 64
+    """Largest circular shift of the voice against its own music, in frames."""
+    gain_db: float = 3.0
+    """Each source gets a uniform random gain in ±gain_db."""
+    repitch: tuple[float, ...] = ()
+    """Semitone shifts: each adds a copy of every training clip with its voice repitched
+    (see :mod:`vocalsplit.training.repitch`)."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    kind: Dataset
+    path: Path | None
+    mir1k_clips: Mir1kClips = Mir1kClips.TRAIN
+    """``train``: the protocol's 175 training clips; ``all``: all 1000 clips."""
+
+
+@dataclass
+class TrainConfig:
+    data: list[DataSpec]
+    out: Path
+    run_dir: Path
+    arch: str = "drnn"
+    """A registered architecture (see :mod:`vocalsplit.training.architecture`)."""
+    arch_options: dict[str, Any] = field(default_factory=dict)
+    """Fields of the architecture's config dataclass; ``None`` values keep its defaults."""
+    sources: tuple[str, ...] = TWO_SOURCES
+    loss: LossSettings = field(default_factory=LossSettings)
+    lr: float = 1e-3
+    lr_final: float | None = None
+    """Cosine-decay the learning rate from ``lr`` to this over this run's budget (steps or
+    minutes, whichever ends first); ``None`` keeps it constant."""
+    batch: int = 32
+    frames: int = 64
+    steps: int = 20000
+    minutes: float | None = None
+    val_every: int = 200
+    val_fraction: float = 0.1
+    split: Split = Split.NAME
+    """How validation clips are chosen: by name (stable across pools and seeds) or seeded."""
+    seed: int = 0
+    sample_rate: int = 16000
+    n_fft: int = 1024
+    hop: int = 512
+    augment: Augment = field(default_factory=Augment)
+    resume: bool = False
+    init_from: Path | None = None
+    """Start from this checkpoint's weights (fine-tuning), same architecture."""
+    ema: float | None = None
+    """Keep an exponential moving average of the weights with this decay (e.g. 0.999);
+    validation, the best checkpoint and the export then use the averaged weights."""
+    default: bool = False
+    max_track_seconds: float | None = None
+    weights: Weights = Weights.FLOAT32
+    """How the exported ONNX file stores its weights: ``float32``, or ``float16`` (half the
+    file; the network is rounded to float16 before the export and parity is checked so)."""
+    device: str = "auto"
+    """``auto`` (CUDA when torch sees a GPU), ``cpu``, ``cuda`` or ``cuda:N``; CUDA trains in bf16 autocast."""
+
+    def __post_init__(self) -> None:
+        # the registry imports torch: only a run (not ``--help``) gets here
+        from vocalsplit.training.architecture import architectures, get_spec
+
+        spec = get_spec(self.arch)
+        self.split = parse(Split, self.split, "--split")
+        self.weights = parse(Weights, self.weights, "--weights")
+        self.loss = LossSettings(**{**asdict(self.loss), "kind": parse(Loss, self.loss.kind, "--loss")})
+        self.data = [
+            DataSpec(parse(Dataset, d.kind, "--dataset"), d.path, parse(Mir1kClips, d.mir1k_clips, "--mir1k-clips"))
+            for d in self.data
+        ]
+        if not self.data:
+            raise UsageError("give at least one --dataset")
+        if self.lr <= 0:
+            raise UsageError(f"--lr {self.lr}: must be positive")
+        if self.lr_final is not None and not 0 < self.lr_final <= self.lr:
+            raise UsageError(f"--lr-final {self.lr_final}: must be positive and at most --lr {self.lr}")
+        check_semitones(self.augment.repitch)
+        if self.ema is not None and not 0 < self.ema < 1:
+            raise UsageError(f"--ema {self.ema}: the decay must be between 0 and 1 (e.g. 0.999)")
+        if self.sources[0] != "vocals" or len(self.sources) < 2:
+            raise UsageError(f"--sources {','.join(self.sources)}: must start with vocals and name at least two")
+        if len(self.sources) > 2 and (not spec.multi_source or any(d.kind == Dataset.MIR1K for d in self.data)):
+            multi = ", ".join(name for name, s in architectures().items() if s.multi_source)
+            raise UsageError(f"more than two sources need a multi-source --arch ({multi}) and stems datasets")
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration as JSON-ready values (written to the run folder)."""
+        d = asdict(self)
+        d["data"] = [{**asdict(s), "path": str(s.path)} for s in self.data]
+        return d

@@ -1,0 +1,71 @@
+"""A run's training and validation clips, held out by the run's split rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vocalsplit.choices import Dataset
+from vocalsplit.errors import DatasetError
+from vocalsplit.training.config import DataSpec, TrainConfig
+from vocalsplit.training.datasets import (
+    Clip,
+    find_data_dir,
+    load_mir1k_clip,
+    load_stems_track,
+    mir1k_split,
+    stems_tracks,
+    validation_split,
+)
+
+
+def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, Any]]:
+    """Training and validation clips, and their description for the manifest.
+
+    Validation is held out of each dataset's training clips only (never its test clips)."""
+    train: list[Clip] = []
+    val: list[Clip] = []
+    described: list[dict[str, Any]] = []
+    for i, spec in enumerate(config.data):
+        loader = _mir1k if spec.kind == Dataset.MIR1K else _stems
+        tr, va, info = loader(spec, config, config.seed + i)
+        train += tr
+        val += va
+        described.append(info)
+    if not val:
+        raise DatasetError("no validation clip could be held out of the training data")
+    return train, val, {"data": described, "validation_split": str(config.split)}
+
+
+def _mir1k(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], list[Clip], dict[str, Any]]:
+    root = find_data_dir(spec.path, spec.kind)
+    split = mir1k_split(root)
+    pool = split["train"] if spec.mir1k_clips == "train" else split["train"] + split["test"]
+    if not pool:
+        raise DatasetError(f"{root}: no MIR-1K training clips (singers abjones, amy)")
+    tr, va = validation_split(pool, config.val_fraction, seed, config.split)
+    info = {
+        "dataset": "mir1k",
+        "clips": str(spec.mir1k_clips),
+        "train_clips": len(tr),
+        "validation_clips": [p.stem for p in va],
+    }
+    rate = config.sample_rate
+    return [load_mir1k_clip(p, rate) for p in tr], [load_mir1k_clip(p, rate) for p in va], info
+
+
+def _stems(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], list[Clip], dict[str, Any]]:
+    root = find_data_dir(spec.path, spec.kind)
+    tracks = stems_tracks(root)
+    tr, va = validation_split(tracks, config.val_fraction, seed, config.split) if len(tracks) >= 2 else (tracks, [])
+
+    def load(track: Path) -> Clip:
+        return load_stems_track(track, config.sample_rate, config.max_track_seconds, config.sources)
+
+    info = {
+        "dataset": "stems",
+        "folder": root.name,
+        "train_tracks": [t.name for t in tr],
+        "validation_tracks": [t.name for t in va],
+    }
+    return [load(t) for t in tr], [load(t) for t in va], info
