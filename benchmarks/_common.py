@@ -23,19 +23,15 @@ def write_song(path: Path, seconds: float, rate: int = 44100, channels: int = 2,
 
 
 def benchmark_model(folder: Path) -> Path:
-    """A random-weight DRNN of the shipped size (needs torch), else the tiny test model."""
+    """A random-weight DRNN of the shipped default's size (needs the ``train`` extra for torch)."""
     try:
         from vocalsplit.audio.stft import StftParams
-        from vocalsplit.training.archs import build_arch
+        from vocalsplit.training.architecture import build_arch
         from vocalsplit.training.export import export_model
-
-        options = {"context": 3, "layers": 3, "hidden": 384, "recurrent_layer": 0, "cell": "gru"}
-        arch = build_arch("drnn", 513, options, 64)
-        return export_model(arch, folder / "bench-drnn", StftParams(1024, 512), 16000, {}, {})
-    except ImportError:
-        import sys
-
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from model_factory import recurrent_model
-
-        return recurrent_model(folder, name="bench-tiny", n_fft=1024, hop=512)
+    except ImportError as err:
+        raise SystemExit(
+            f"building the benchmark model needs pip install -e '.[train]' ({err}); or pass --model"
+        ) from err
+    options = {"context": 3, "layers": 3, "hidden": 384, "recurrent_layer": 0, "cell": "gru"}
+    arch = build_arch("drnn", 513, options, 64)
+    return export_model(arch, folder / "bench-drnn", StftParams(1024, 512), 16000, {}, {})

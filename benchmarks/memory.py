@@ -9,8 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import benchmark_model, write_song  # noqa: E402
+from _common import benchmark_model, write_song  # run as a script: benchmarks/ is on sys.path
 
 from vocalsplit import defaults  # noqa: E402
 

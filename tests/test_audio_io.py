@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from tests.helpers import tone_mix, write_audio
 
+from tests.helpers import tone_mix, write_audio
 from vocalsplit.audio.formats import choose_subtype
 from vocalsplit.audio.reader import probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
 from tests.helpers import digest, tone_mix, write_audio
 
 
@@ -159,8 +160,8 @@ def test_usage_errors_exit_2(cli, song: Path, tmp_path: Path) -> None:  # type: 
         (["--stems", "drums"], "unknown stem drums"),
         (["--model", "nope"], "unknown model 'nope'; installed models: tiny-conv, tiny-rnn"),
         (["--chunk-seconds", "0"], "--chunk-seconds must be positive"),
-        (["--shifts", "0"], "Invalid value for '--shifts': Input should be greater than or equal to 1"),
-        (["--shifts", "17"], "Invalid value for '--shifts': Input should be less than or equal to 16"),
+        (["--shifts", "0"], "--shifts 0: must be between 1 and 16"),
+        (["--shifts", "17"], "--shifts 17: must be between 1 and 16"),
         (["--bit-depth", "float", "--format", "flac"], "not possible in flac"),
     ]
     for extra, message in cases:

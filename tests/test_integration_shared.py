@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+
 from tests.helpers import SHARED, digest
 
 CLIPS = SHARED / "testclips"

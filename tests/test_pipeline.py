@@ -2,9 +2,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tests.helpers import tone_mix
 from tests.model_factory import conv_model
-
 from vocalsplit.catalog.manifest import load_manifest
 from vocalsplit.errors import InputAudioError, UsageError
 from vocalsplit.runtime.providers import parse_device

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-from tests.helpers import tone_mix
 
+from tests.helpers import tone_mix
 from vocalsplit import defaults
 from vocalsplit.choices import Mask
 from vocalsplit.errors import UsageError

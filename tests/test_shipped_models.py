@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.helpers import SHARED
 
+from tests.helpers import SHARED
 from vocalsplit.catalog.manifest import load_manifest
 from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from tests.helpers import tone_mix, write_audio
-from tests.helpers import make_stems
+
+from tests.helpers import make_stems, tone_mix, write_audio
 
 torch = pytest.importorskip("torch")
 
@@ -15,7 +15,8 @@ from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
 from vocalsplit.runtime.providers import parse_device  # noqa: E402
 from vocalsplit.runtime.session import ModelSession  # noqa: E402
 from vocalsplit.separation.pipeline import separate_array  # noqa: E402
-from vocalsplit.training.architecture import build_arch
+from vocalsplit.training.architecture import build_arch  # noqa: E402
+from vocalsplit.training.batches import TensorBatch  # noqa: E402
 from vocalsplit.training.config import LossSettings  # noqa: E402
 from vocalsplit.training.losses import source_discriminative_loss  # noqa: E402
 from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E402
@@ -108,4 +109,19 @@ def test_cnn_forward_equals_blended_windows() -> None:
     expected = w0[:, :, 4:] * blend[4:, None] + w1[:, :, :4] * blend[:4, None]
     assert torch.allclose(masks[:, :, :4], expected, atol=1e-6)
     assert torch.allclose(blend[:4] + blend[4:], torch.ones(4))
-    assert LossSettings().beta_vocals == 0.03
+
+
+def test_cnn_training_loss_uses_the_discriminative_weights_only_while_training() -> None:
+    arch = build_arch("cnn", 33, CNN_SMALL, 8)
+    gen = torch.Generator().manual_seed(0)
+    targets = torch.rand(2, 2, 8, 33, generator=gen)
+    mix = targets.sum(dim=1)
+    batch = TensorBatch(mix, targets, targets.to(torch.complex64))
+    settings = LossSettings(alpha=0.0, beta=0.02, beta_vocals=0.05)
+    with torch.no_grad():
+        estimates = arch.net.window_masks(mix) * mix[:, None]
+        plain = source_discriminative_loss(estimates, targets, arch.sources, 0.0, 0.0, 0.0)
+        weighted = source_discriminative_loss(estimates, targets, arch.sources, 0.0, 0.02, 0.05)
+        assert float(arch.loss(batch, settings, discriminative=True)) == pytest.approx(float(weighted), rel=1e-6)
+        assert float(arch.loss(batch, settings, discriminative=False)) == pytest.approx(float(plain), rel=1e-6)
+    assert float(weighted) < float(plain)  # the cross terms are subtracted

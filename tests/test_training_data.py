@@ -2,15 +2,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from tests.helpers import SHARED, make_stems, tone_mix, write_audio
 
 pytest.importorskip("torch")
 
 from vocalsplit.audio.stft import StftParams, stft  # noqa: E402
 from vocalsplit.errors import DatasetError, UsageError  # noqa: E402
-from vocalsplit.training.batches import sample_batch
+from vocalsplit.training.batches import TrainingBatch, sample_batch
 from vocalsplit.training.config import Augment  # noqa: E402
 from vocalsplit.training.datasets import (  # noqa: E402
+    SpectralSet,
     load_mir1k_clip,
     load_stems_track,
     mir1k_singer,
@@ -116,9 +118,31 @@ def test_augmented_batches_keep_voice_plus_music_equal_to_mixture(tmp_path: Path
     assert b.mixture.shape == (8, 18, 513) and b.targets.shape == (8, 2, 16, 513)
     assert np.allclose(np.abs(b.sources_c.sum(axis=1)), b.mixture, atol=1e-5)
     assert np.allclose(np.abs(b.sources_c[:, 0, 1:-1]), b.voice, atol=1e-6)
-    # remixing really pairs voices with other music: some examples differ from the original pairing
-    orig = sample_batch(data, np.random.default_rng(0), 8, 16, 1, 1, Augment(remix=0.0, shift_frames=0, gain_db=0))
-    assert np.allclose(np.abs(orig.sources_c.sum(axis=1)), orig.mixture, atol=1e-5)
+
+
+def _own_music_share(data: SpectralSet, batch: TrainingBatch) -> float:
+    """Fraction of examples whose music is the music recorded with their voice (same frames)."""
+    span = batch.sources_c.shape[2]
+    idx = np.arange(span)
+    own = 0
+    for example in batch.sources_c:
+        # where the voice was taken from: the start whose voice frames match exactly (no gain)
+        errors = [np.abs(data.sources[0][(v + idx) % data.frames] - example[0]).max() for v in range(data.frames)]
+        v = int(np.argmin(errors))
+        assert errors[v] < 1e-6
+        own += bool(np.allclose(data.sources[1][(v + idx) % data.frames], example[1], atol=1e-6))
+    return own / len(batch.sources_c)
+
+
+def test_remixing_pairs_voices_with_music_from_elsewhere(tmp_path: Path) -> None:
+    clips = [load_stems_track(t, 16000) for t in stems_tracks(make_stems(tmp_path / "s"))]
+    data = spectral_set(clips, StftParams(1024, 512))
+    plain = Augment(remix=0.0, shift_frames=0, gain_db=0.0)
+    remixed = Augment(remix=1.0, shift_frames=0, gain_db=0.0)
+    assert _own_music_share(data, sample_batch(data, np.random.default_rng(0), 8, 16, 1, 1, plain)) == 1.0
+    batch = sample_batch(data, np.random.default_rng(0), 8, 16, 1, 1, remixed)
+    assert _own_music_share(data, batch) == 0.0
+    assert np.allclose(np.abs(batch.sources_c.sum(axis=1)), batch.mixture, atol=1e-5)
 
 
 def test_four_source_tracks(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from tests.helpers import SHARED, tone_mix, write_audio
-from tests.helpers import make_stems
+
+from tests.helpers import SHARED, make_stems, tone_mix, write_audio
 
 torch = pytest.importorskip("torch")
 
@@ -244,8 +244,8 @@ def test_train_cli_usage_errors(cli, tmp_path: Path) -> None:  # type: ignore[no
 
 @pytest.mark.skipif(not (SHARED / "testclips" / "mir1k").is_dir(), reason="../shared/data/testclips absent")
 def test_fast_metrics_agree_with_mir_eval_on_a_real_clip() -> None:
-    from vocalsplit.training.datasets import load_mir1k_clip
     from vocalsplit.evaluation.metrics import bss_eval
+    from vocalsplit.training.datasets import load_mir1k_clip
 
     clip = load_mir1k_clip(SHARED / "testclips" / "mir1k" / "Ani_1_01.flac", 16000)
     v, a = clip.voice[0], clip.accompaniment[0]

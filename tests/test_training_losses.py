@@ -4,13 +4,13 @@ torch = pytest.importorskip("torch")
 
 from vocalsplit.errors import UsageError  # noqa: E402
 from vocalsplit.training.architecture import build_arch  # noqa: E402
+from vocalsplit.training.drnn import Drnn, widen_context  # noqa: E402
 from vocalsplit.training.losses import (  # noqa: E402
     discriminative_loss,
     generalized_kl,
     mse,
     phase_sensitive_targets,
 )
-from vocalsplit.training.drnn import Drnn, widen_context
 from vocalsplit.training.net_configs import DrnnConfig  # noqa: E402
 
 

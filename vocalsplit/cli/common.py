@@ -55,9 +55,8 @@ ShiftsOpt = Annotated[
     int,
     typer.Option(
         "--shifts",
-        min=1,
-        max=MAX_SHIFTS,
-        help="Average N passes on frame grids offset by 1/N of a hop: better separation, N times the time.",
+        help=f"Average N passes (1-{MAX_SHIFTS}) on frame grids offset by 1/N of a hop: "
+        "better separation, N times the time.",
     ),
 ]
 ChunkOpt = Annotated[

@@ -113,7 +113,7 @@ def _evaluate_with_progress(name: str, run: Any) -> dict[str, Any]:
         def on_clip(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return run(on_clip)  # type: ignore[no-any-return]
+        return run(on_clip)
 
 
 def _print_result(name: str, dataset: Dataset, result: dict[str, Any]) -> None:

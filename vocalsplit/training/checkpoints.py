@@ -54,7 +54,7 @@ def save(
 
 def load(path: Path) -> dict[str, Any]:
     """A checkpoint with its tensors on the CPU, whatever device wrote it."""
-    return torch.load(path, map_location="cpu", weights_only=False)  # type: ignore[no-any-return]
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def resume(
