@@ -35,6 +35,14 @@ def test_mir1k_protocol_scores_only_test_singers(rnn_separator, tmp_path: Path) 
     csv_path, json_path = write_results(result, tmp_path / "res")
     assert len(csv_path.read_text().splitlines()) == 1 + 4
     assert '"GNSDR"' in json_path.read_text()
+    # whole-clip figures beside BSS Eval: one row per clip and mask, summarised by median and mean
+    tracks = (tmp_path / "res" / "per_track.csv").read_text().splitlines()
+    assert tracks[0] == "mask,track,seconds,vocals_SDR,acc_SDR,vocals_high_band_dB" and len(tracks) == 1 + 4
+    for mask in ("soft", "binary"):
+        rows = result["tracks"][mask]
+        sdrs = sorted(r["vocals_SDR"] for r in rows)
+        assert result["summary"][mask]["vocals_SDR_median"] == pytest.approx(np.mean(sdrs))  # two clips
+        assert result["summary"][mask]["tracks"] == 2 and all(np.isfinite(sdrs))
 
 
 def test_metric_timeout_is_reported_not_hung(rnn_separator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

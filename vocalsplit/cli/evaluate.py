@@ -119,13 +119,20 @@ def _evaluate_with_progress(name: str, run: Any) -> dict[str, Any]:
 def _print_result(name: str, dataset: Dataset, result: dict[str, Any]) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{name} on {dataset} ({result['clips']} clips, {result['seconds']:.0f} s)")
+    table = Table(title=f"{name} on {dataset} ({result['clips']} clips, {result['seconds']:.0f} s): BSS Eval")
     for column in ("mask", "GNSDR", "GSIR", "GSAR", "acc GNSDR", "acc GSIR", "acc GSAR", "clips"):
         table.add_column(column)
     for mask, s in result["summary"].items():
         figures = (f"{s[k]:.2f}" for k in ("GNSDR", "GSIR", "GSAR", "acc_GNSDR", "acc_GSIR", "acc_GSAR"))
         table.add_row(mask, *figures, str(s["clips"]))
     out.print(table)
+    whole = Table(title="whole tracks: global SDR (dB), median / mean; vocals above 8 kHz vs reference (dB)")
+    for column in ("mask", "vocals SDR", "acc SDR", "vocals >8 kHz", "tracks"):
+        whole.add_column(column)
+    for mask, s in result["summary"].items():
+        pair = [f"{s[f'{k}_median']:.2f} / {s[f'{k}_mean']:.2f}" for k in ("vocals_SDR", "acc_SDR")]
+        whole.add_row(mask, *pair, f"{s['vocals_high_band_dB_median']:.1f}", str(s["tracks"]))
+    out.print(whole)
 
 
 def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: Dataset) -> None:

@@ -3,6 +3,11 @@
 MIR-1K protocol (Huang et al. 2014): the 825 clips of the 17 test singers, mixture
 = left + right at 0 dB, BSS Eval v3 on (voice, accompaniment); NSDR = SDR(estimate,
 voice) − SDR(mixture, voice); GNSDR/GSIR/GSAR = means weighted by clip length.
+
+Beside BSS Eval, every clip or track gets the figures songs are judged by today:
+global SDR over the whole excerpt and all channels (the MDX-challenge definition),
+vocals and accompaniment, summarised as median and mean over tracks; and the
+vocals' energy above 8 kHz relative to the reference (does the voice keep its air band?).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 
 from vocalsplit.choices import Backend, Dataset, Mask
 from vocalsplit.errors import DatasetError
-from vocalsplit.evaluation.metrics import bss_eval, weighted_means
+from vocalsplit.evaluation.metrics import bss_eval, global_sdr, high_band_db, weighted_means
 from vocalsplit.separation.separator import Separator
 from vocalsplit.training.datasets import (
     Clip,
@@ -34,6 +39,8 @@ from vocalsplit.training.datasets import (
 )
 
 KEYS = ("NSDR", "SDR", "SIR", "SAR", "acc_NSDR", "acc_SDR", "acc_SIR", "acc_SAR")
+TRACK_KEYS = ("vocals_SDR", "acc_SDR", "vocals_high_band_dB")
+HIGH_BAND_HZ = 8000.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ def evaluate(
     """Per-clip rows and length-weighted summaries for each mask mode, separated by ``separator``."""
     loaders = _clips(req)
     rows: dict[str, list[dict[str, Any]]] = {str(m): [] for m in req.masks}
+    tracks: dict[str, list[dict[str, Any]]] = {str(m): [] for m in req.masks}
     failures: list[dict[str, str]] = []
     started = time.monotonic()
     # a pool that can be terminated: a metrics call that hangs must not hang the run
@@ -134,7 +142,7 @@ def evaluate(
     try:
         pending: list[Pending] = []
         for i, load in enumerate(loaders):
-            pending += _score_clip(separator, load(), req, pool)
+            pending += _score_clip(separator, load(), req, pool, tracks)
             if progress:
                 progress(i + 1, len(loaders))
         timed_out = _collect(pending, req.clip_timeout_s, rows, failures)
@@ -149,9 +157,10 @@ def evaluate(
         "backend": str(req.backend),
         "shifts": separator.shifts,
         "clips": len(loaders),
-        "summary": {mask: _summary(r) for mask, r in rows.items()},
+        "summary": {mask: {**_summary(r), **_track_summary(tracks[mask])} for mask, r in rows.items()},
         "failures": failures,
         "rows": rows,
+        "tracks": tracks,
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -160,13 +169,24 @@ Pending = tuple[str, int, "AsyncResult[dict[str, dict[str, float]]]"]
 """(segment name, samples, metrics job)."""
 
 
-def _score_clip(separator: Separator, clip: Clip, req: EvalRequest, pool: Any) -> list[Pending]:
-    """Separate ``clip`` once per mask and queue the metrics of each of its segments."""
+def _score_clip(
+    separator: Separator, clip: Clip, req: EvalRequest, pool: Any, tracks: dict[str, list[dict[str, Any]]]
+) -> list[Pending]:
+    """Separate ``clip`` once per mask, score it whole (``tracks``) and queue the metrics of its segments."""
     voice, acc = clip.voice, clip.accompaniment  # (C, n)
     estimates = {}
     for mask in req.masks:
         est = separator.separate_array(voice + acc, clip.rate, mask=mask)
         estimates[str(mask)] = (est["vocals"], est["accompaniment"])
+        tracks[str(mask)].append(
+            {
+                "track": clip.name,
+                "seconds": round(voice.shape[1] / clip.rate, 2),
+                "vocals_SDR": global_sdr(voice, est["vocals"]),
+                "acc_SDR": global_sdr(acc, est["accompaniment"]),
+                "vocals_high_band_dB": high_band_db(voice, est["vocals"], clip.rate, HIGH_BAND_HZ),
+            }
+        )
     pending = []
     for name, channel, start, stop in _segments(clip, req):
         cut = slice(start, stop)
@@ -210,8 +230,20 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _track_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median and mean over tracks of the whole-track figures (nan-safe: a track without high band is left out)."""
+    out: dict[str, Any] = {"tracks": len(rows)}
+    for key in TRACK_KEYS:
+        values = np.array([r[key] for r in rows], np.float64)
+        values = values[np.isfinite(values)]
+        out[f"{key}_median"] = float(np.median(values)) if values.size else float("nan")
+        out[f"{key}_mean"] = float(np.mean(values)) if values.size else float("nan")
+    return out
+
+
 def write_results(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """``per_clip.csv`` (one row per clip and mask) and ``summary.json``."""
+    """``per_clip.csv`` (BSS Eval, one row per clip or segment and mask), ``per_track.csv``
+    (global SDR and high band, one row per track and mask) and ``summary.json``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out_dir / "per_clip.csv", out_dir / "summary.json"
     with csv_path.open("w", newline="") as f:
@@ -220,6 +252,12 @@ def write_results(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
         for mask, rows in result["rows"].items():
             for r in rows:
                 w.writerow([mask, r["clip"], r["samples"], *(f"{r[k]:.4f}" for k in KEYS)])
-    summary = {k: v for k, v in result.items() if k != "rows"}
+    with (out_dir / "per_track.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["mask", "track", "seconds", *TRACK_KEYS])
+        for mask, rows in result["tracks"].items():
+            for r in rows:
+                w.writerow([mask, r["track"], r["seconds"], *(f"{r[k]:.4f}" for k in TRACK_KEYS)])
+    summary = {k: v for k, v in result.items() if k not in ("rows",)}
     json_path.write_text(json.dumps(summary, indent=2) + "\n")
     return csv_path, json_path
