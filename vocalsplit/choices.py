@@ -71,6 +71,7 @@ class Architecture(Choice):
     DRNN = "drnn"
     CNN = "cnn"
     BMCNN = "bmcnn"
+    LSTM = "lstm"
 
 
 class Cell(Choice):

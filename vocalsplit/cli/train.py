@@ -16,7 +16,7 @@ from vocalsplit.cli.app import app
 from vocalsplit.cli.common import INTERRUPTED, VerboseOpt, err, fail, flag, out
 from vocalsplit.errors import UsageError, VocalsplitError
 from vocalsplit.training.config import Augment, DataSpec, LossSettings, TrainConfig
-from vocalsplit.training.net_configs import BmcnnConfig, CnnConfig, DrnnConfig
+from vocalsplit.training.net_configs import BmcnnConfig, CnnConfig, DrnnConfig, LstmConfig
 
 if TYPE_CHECKING:
     from vocalsplit.training.trainer import TrainResult
@@ -45,7 +45,8 @@ SourcesOpt = Annotated[
     str, _opt("--sources", "Comma-separated sources, vocals first (cnn: e.g. vocals,drums,bass,other).")
 ]
 ArchOpt = Annotated[
-    Architecture, _opt("--arch", "drnn (Huang et al.), cnn (Chandna et al.) or bmcnn (binary-mask CNN).")
+    Architecture,
+    _opt("--arch", "drnn (Huang et al.), cnn (Chandna et al.), bmcnn (binary-mask CNN) or lstm (full-band soft mask)."),
 ]
 ContextOpt = Annotated[
     int | None,
@@ -53,10 +54,25 @@ ContextOpt = Annotated[
         "--context", f"drnn/bmcnn: context frames. [default: drnn {DrnnConfig.context}, bmcnn {BmcnnConfig.context}]"
     ),
 ]
+D, C, L = DrnnConfig, CnnConfig, LstmConfig
+LayersOpt = Annotated[
+    int | None, _per_arch("--layers", f"drnn (1-3) / lstm (1-4) layers. [default: drnn {D.layers}, lstm {L.layers}]")
+]
+HiddenOpt = Annotated[
+    int | None, _per_arch("--hidden", f"drnn / lstm units per layer. [default: drnn {D.hidden}, lstm {L.hidden}]")
+]
+WindowOpt = Annotated[
+    int | None, _per_arch("--window", f"cnn / lstm frames per window. [default: cnn {C.window}, lstm {L.window}]")
+]
+BottleneckOpt = Annotated[
+    int | None,
+    _per_arch("--bottleneck", f"cnn / lstm bottleneck units. [default: cnn {C.bottleneck}, lstm {L.bottleneck}]"),
+]
 DropoutOpt = Annotated[
     float | None,
     _per_arch(
-        "--dropout", f"Dropout while training. [default: drnn {DrnnConfig.dropout}, bmcnn {BmcnnConfig.dropout}]"
+        "--dropout",
+        f"Dropout while training. [default: drnn {D.dropout}, bmcnn {BmcnnConfig.dropout}, lstm {L.dropout}]",
     ),
 ]
 LrFinalOpt = Annotated[
@@ -64,6 +80,10 @@ LrFinalOpt = Annotated[
 ]
 MinutesOpt = Annotated[float | None, _opt("--minutes", "Stop after this many minutes of training.")]
 SplitOpt = Annotated[Split, _opt("--split", "Validation clips: by name (the same in any pool and seed) or seeded.")]
+ValTracksOpt = Annotated[
+    list[str] | None,
+    _opt("--validation-track", "stems: validate on this track folder (repeat for more) instead of --split's choice."),
+]
 InitOpt = Annotated[Path | None, _opt("--init-from", "Start from a checkpoint's weights (fine-tune).")]
 EmaOpt = Annotated[float | None, _opt("--ema", "Validate and export a moving average of the weights (e.g. 0.999).")]
 RepitchOpt = Annotated[
@@ -86,21 +106,21 @@ def train(
     sources: SourcesOpt = DEFAULT_SOURCES,
     arch: ArchOpt = DEFAULT_ARCH,
     context: ContextOpt = None,
-    layers: Annotated[int, _opt("--layers", "drnn: hidden layers (1-3).")] = DrnnConfig.layers,
-    hidden: Annotated[int, _opt("--hidden", "drnn: units per hidden layer.")] = DrnnConfig.hidden,
+    layers: LayersOpt = None,
+    hidden: HiddenOpt = None,
     recurrent_layer: Annotated[
         int, _opt("--recurrent-layer", "drnn: recurrent layer; 0 = all.")
     ] = DrnnConfig.recurrent_layer,
     cell: Annotated[Cell, _opt("--cell", "drnn: recurrent cell (relu as in the paper).")] = DrnnConfig.cell,
-    window: Annotated[int, _opt("--window", "cnn: frames per window T.")] = CnnConfig.window,
+    window: WindowOpt = None,
     vertical_filters: Annotated[int, _opt("--vertical-filters", "cnn: N1.")] = CnnConfig.vertical_filters,
     horizontal_filters: Annotated[int, _opt("--horizontal-filters", "cnn: N2.")] = CnnConfig.horizontal_filters,
     horizontal_kernel: Annotated[int, _opt("--horizontal-kernel", "cnn: t2 frames.")] = CnnConfig.horizontal_kernel,
-    bottleneck: Annotated[int, _opt("--bottleneck", "cnn: NN units.")] = CnnConfig.bottleneck,
+    bottleneck: BottleneckOpt = None,
     dense: Annotated[int, _opt("--dense", "bmcnn: dense units.")] = BmcnnConfig.dense,
     dropout: DropoutOpt = None,
-    loss: Annotated[Loss, _opt("--loss", "drnn: mse, kl (generalized KL) or psa (phase-sensitive).")] = LS.kind,
-    gamma: Annotated[float, _opt("--gamma", "drnn: discriminative weight γ.")] = LS.gamma,
+    loss: Annotated[Loss, _opt("--loss", "drnn/lstm: mse, kl (generalized KL) or psa (phase-sensitive).")] = LS.kind,
+    gamma: Annotated[float, _opt("--gamma", "drnn/lstm: discriminative weight γ.")] = LS.gamma,
     alpha: Annotated[float, _opt("--alpha", "cnn: discriminative weight α.")] = LS.alpha,
     beta: Annotated[float, _opt("--beta", "cnn: discriminative weight β.")] = LS.beta,
     beta_vocals: Annotated[float, _opt("--beta-vocals", "cnn: discriminative weight β_vocals.")] = LS.beta_vocals,
@@ -116,6 +136,7 @@ def train(
     val_every: Annotated[int, _opt("--val-every", "Validate and checkpoint every N steps.")] = T.val_every,
     seed: Annotated[int, _opt("--seed", "Random seed.")] = T.seed,
     split: SplitOpt = T.split,
+    validation_tracks: ValTracksOpt = None,
     init_from: InitOpt = None,
     ema: EmaOpt = T.ema,
     repitch: RepitchOpt = "",
@@ -166,6 +187,7 @@ def _config(o: dict[str, Any]) -> TrainConfig:
         sources=tuple(x.strip() for x in o["sources"].split(",") if x.strip()),
         loss=LossSettings(o["loss"], o["gamma"], o["alpha"], o["beta"], o["beta_vocals"]),
         augment=Augment(repitch=_semitones(o["repitch"])),
+        validation_tracks=tuple(o["validation_tracks"] or ()),
         **{k: o[k] for k in PLAIN_OPTIONS},
     )
 

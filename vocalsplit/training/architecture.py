@@ -22,7 +22,12 @@ from vocalsplit.training.batches import TensorBatch
 from vocalsplit.training.config import LossSettings
 from vocalsplit.training.net_configs import TWO_SOURCES
 
-BUILTIN_MODULES = ("vocalsplit.training.drnn", "vocalsplit.training.cnn", "vocalsplit.training.bmcnn")
+BUILTIN_MODULES = (
+    "vocalsplit.training.drnn",
+    "vocalsplit.training.cnn",
+    "vocalsplit.training.bmcnn",
+    "vocalsplit.training.lstm",
+)
 """Net files whose import registers the built-in architectures."""
 
 LossFn = Callable[["Arch", TensorBatch, LossSettings, bool], torch.Tensor]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -39,6 +41,34 @@ class SeparationNet(nn.Module):
     def state_shape(self) -> list[int]:
         """Shape of each recurrent state after the batch axis (the manifest records it); ``[]`` if none."""
         return []
+
+
+def blend_windows(
+    magnitude: torch.Tensor, window_masks: Callable[[torch.Tensor], torch.Tensor], half: int, blend: torch.Tensor
+) -> torch.Tensor:
+    """Masks of a stream cut into windows of ``2 * half`` frames at 50 % overlap, blended to sum to one.
+
+    ``magnitude`` ``(B, n + 2·half, F)`` with ``n`` a multiple of ``half``; ``window_masks``
+    maps ``(K, 2·half, F)`` windows to ``(K, S, 2·half, F)`` masks; ``blend`` ``(2·half,)``
+    weights whose halves sum to one (periodic Hann). Returns ``(B, S, n, F)``: every output
+    frame is the weighted mean of the two windows covering it, so chunked streaming equals
+    whole-file output whatever the chunk length (a multiple of ``half``)."""
+    b, length, f = magnitude.shape
+    blocks = magnitude.reshape(b, length // half, half, f)  # windows = consecutive block pairs
+    windows = torch.cat([blocks[:, :-1], blocks[:, 1:]], dim=2)  # (B, K, 2·half, F)
+    k = windows.shape[1]
+    masks = window_masks(windows.reshape(b * k, 2 * half, f))
+    sources = masks.shape[1]
+    masks = masks.reshape(b, k, sources, 2 * half, f) * blend[:, None]
+    # each output block = second half of window j + first half of window j + 1
+    out = masks[:, :-1, :, half:] + masks[:, 1:, :, :half]  # (B, K-1, S, half, F)
+    return out.permute(0, 2, 1, 3, 4).reshape(b, sources, (k - 1) * half, f)
+
+
+def hann_blend(window: int) -> torch.Tensor:
+    """Periodic Hann weights of ``window`` frames: its two halves sum to one."""
+    n = torch.arange(window, dtype=torch.float32)
+    return 0.5 - 0.5 * torch.cos(2 * math.pi * n / window)
 
 
 def parameter_count(net: nn.Module) -> int:

@@ -11,13 +11,11 @@ chunked output equals whole-file output.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from vocalsplit.training.architecture import Arch, ArchSpec, register
-from vocalsplit.training.base import SeparationNet
+from vocalsplit.training.base import SeparationNet, blend_windows, hann_blend
 from vocalsplit.training.batches import TensorBatch
 from vocalsplit.training.config import LossSettings
 from vocalsplit.training.losses import source_discriminative_loss
@@ -38,9 +36,8 @@ class ChandnaCnn(SeparationNet):
         self.decode = nn.Sequential(nn.Linear(c.bottleneck, self._flat), nn.ReLU())
         self.horizontal_t = nn.ConvTranspose2d(c.horizontal_filters, c.vertical_filters, (c.horizontal_kernel, 1))
         self.vertical_t = nn.ConvTranspose2d(c.vertical_filters, len(c.sources), (1, c.bins))
-        n = torch.arange(c.window, dtype=torch.float32)
         self.blend: torch.Tensor
-        self.register_buffer("blend", 0.5 - 0.5 * torch.cos(2 * math.pi * n / c.window))
+        self.register_buffer("blend", hann_blend(c.window))
 
     def window_masks(self, magnitude: torch.Tensor) -> torch.Tensor:
         """Masks for whole windows: ``(B, window, bins)`` → ``(B, sources, window, bins)``."""
@@ -53,17 +50,7 @@ class ChandnaCnn(SeparationNet):
         return (y + d) / (y.sum(dim=1, keepdim=True) + len(c.sources) * d)
 
     def forward(self, magnitude: torch.Tensor, state: list[torch.Tensor]) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        c = self.config
-        p = c.hop
-        b, length, f = magnitude.shape
-        blocks = magnitude.reshape(b, length // p, p, f)  # windows = consecutive block pairs
-        windows = torch.cat([blocks[:, :-1], blocks[:, 1:]], dim=2)  # (B, K, T, F)
-        k = windows.shape[1]
-        masks = self.window_masks(windows.reshape(b * k, c.window, f))
-        masks = masks.reshape(b, k, len(c.sources), c.window, f) * self.blend[:, None]
-        # each output block = second half of window j + first half of window j + 1
-        out = masks[:, :-1, :, p:] + masks[:, 1:, :, :p]  # (B, K-1, S, P, F)
-        return out.permute(0, 2, 1, 3, 4).reshape(b, len(c.sources), (k - 1) * p, f), state
+        return blend_windows(magnitude, self.window_masks, self.config.hop, self.blend), state
 
 
 def _build(config: CnnConfig, frames: int, sources: tuple[str, ...]) -> Arch:

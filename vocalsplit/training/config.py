@@ -71,6 +71,8 @@ class TrainConfig:
     val_fraction: float = 0.1
     split: Split = Split.NAME
     """How validation clips are chosen: by name (stable across pools and seeds) or seeded."""
+    validation_tracks: tuple[str, ...] = ()
+    """Stems datasets: these track folders (by name) are the validation tracks, whatever ``split`` says."""
     seed: int = 0
     sample_rate: int = 16000
     n_fft: int = 1024

@@ -57,7 +57,12 @@ def _mir1k(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], 
 def _stems(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], list[Clip], dict[str, Any]]:
     root = find_data_dir(spec.path, spec.kind)
     tracks = stems_tracks(root)
-    tr, va = validation_split(tracks, config.val_fraction, seed, config.split) if len(tracks) >= 2 else (tracks, [])
+    if config.validation_tracks:
+        tr, va = _named_split(tracks, config.validation_tracks, root)
+    elif len(tracks) >= 2:
+        tr, va = validation_split(tracks, config.val_fraction, seed, config.split)
+    else:
+        tr, va = tracks, []
 
     def load(track: Path) -> Clip:
         return load_stems_track(track, config.sample_rate, config.max_track_seconds, config.sources)
@@ -69,3 +74,15 @@ def _stems(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], 
         "validation_tracks": [t.name for t in va],
     }
     return [load(t) for t in tr], [load(t) for t in va], info
+
+
+def _named_split(tracks: list[Path], names: tuple[str, ...], root: Path) -> tuple[list[Path], list[Path]]:
+    """Tracks named in ``names`` validate, the others train; a name absent from every dataset is an error."""
+    va = [t for t in tracks if t.name in names]
+    known = {t.name for t in tracks}
+    missing = [n for n in names if n not in known]
+    if missing and not va:
+        raise DatasetError(
+            f"--validation-track {missing[0]}: no such track in {root} (tracks: {', '.join(sorted(known))})"
+        )
+    return [t for t in tracks if t.name not in names], va

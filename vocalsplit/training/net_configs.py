@@ -95,3 +95,36 @@ class BmcnnConfig:
 
     def to_dict(self) -> dict[str, object]:
         return {**asdict(self), "sources": list(self.sources), "channels": list(self.channels)}
+
+
+@dataclass(frozen=True)
+class LstmConfig:
+    """The LSTM soft-mask network of Bhular's guide: LSTM layers → dense sigmoid → soft-mask layer."""
+
+    bins: int = 2049
+    window: int = 64
+    """Frames per window (even): the LSTM sees whole windows at 50 % overlap, blended (see ``blend_windows``)."""
+    bottleneck: int = 256
+    """Units of the dense layer that compresses the bins before the LSTM (Open-Unmix's idea)."""
+    hidden: int = 256
+    """LSTM units per layer (split between the two directions when bidirectional)."""
+    layers: int = 2
+    bidirectional: bool = True
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.window < 2 or self.window % 2:
+            raise UsageError(f"--window {self.window}: must be even and >= 2 (windows overlap by half)")
+        if self.bidirectional and self.hidden % 2:
+            raise UsageError(f"--hidden {self.hidden}: must be even for a bidirectional LSTM")
+        if not 1 <= self.layers <= 4:
+            raise UsageError(f"--layers {self.layers}: allowed 1 to 4")
+        if not 0.0 <= self.dropout < 1.0:
+            raise UsageError(f"--dropout {self.dropout}: must be in [0, 1)")
+
+    @property
+    def hop(self) -> int:
+        return self.window // 2
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
