@@ -28,6 +28,8 @@ def test_manifest_is_complete_and_file_verified(path: Path) -> None:
     m.verify()
     raw = json.loads(path.read_text())
     assert raw["training"]["steps"] > 0 and raw["training"]["data"]
+    # every training source says where it came from and under which licence
+    assert all(entry["dataset"] and entry["licence"] for entry in raw["training"]["data"])
     assert max(raw["parity"].values()) < 1e-4
     ModelSession(m, parse_device("cpu"))
 

@@ -12,9 +12,9 @@ torch = pytest.importorskip("torch")
 
 from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
 from vocalsplit.errors import DatasetError  # noqa: E402
-from vocalsplit.separation.pipeline import separate_array  # noqa: E402
 from vocalsplit.runtime.providers import parse_device  # noqa: E402
 from vocalsplit.runtime.session import ModelSession  # noqa: E402
+from vocalsplit.separation.pipeline import separate_array  # noqa: E402
 from vocalsplit.training.config import DataSpec, TrainConfig  # noqa: E402
 from vocalsplit.training.trainer import train  # noqa: E402
 
@@ -40,13 +40,22 @@ def _config(tmp_path: Path, **kw) -> TrainConfig:  # type: ignore[no-untyped-def
 
 
 def test_lstm_trains_on_named_validation_tracks_exports_and_streams_exactly(tmp_path: Path) -> None:
-    result = train(_config(tmp_path, validation_tracks=("t2",)))
+    config = _config(tmp_path, validation_tracks=("t2",))
+    (config.data[0].path / "LICENSE").write_text("\nCC0 1.0 Universal\n\nStatement of purpose ...\n")
+    result = train(config)
     raw = json.loads(result.manifest.read_text())
     assert raw["training"]["data"][0]["validation_tracks"] == ["t2"]
     assert raw["training"]["data"][0]["train_tracks"] == ["t1", "t3"]
+    assert raw["training"]["data"][0]["licence"] == "CC0 1.0 Universal"  # the folder's LICENSE file
     assert raw["training"]["device"] == "cpu" and max(raw["parity"].values()) < 1e-4
     m = load_manifest(result.manifest)
-    assert (m.architecture, m.sample_rate, m.frame_multiple, m.context_left, m.mask_kind) == ("lstm", 22050, 4, 4, "soft")
+    assert (m.architecture, m.sample_rate, m.frame_multiple, m.context_left, m.mask_kind) == (
+        "lstm",
+        22050,
+        4,
+        4,
+        "soft",
+    )
     session = ModelSession(m, parse_device("cpu"))
     x = tone_mix(1.1, 44100)
     whole = separate_array(session, x, 44100, chunk=100_000, shifts=1)

@@ -37,6 +37,10 @@ def _per_arch(name: str, help: str) -> Any:  # noqa: A002
 
 
 DatasetOpt = Annotated[list[Dataset], _opt("--dataset", "Repeat to combine (pair each with --data-dir).")]
+LicenceOpt = Annotated[
+    list[str] | None,
+    _opt("--data-licence", "Licence per --dataset, recorded in the manifest (default: MIR-1K's terms, or LICENSE)."),
+]
 DataDirOpt = Annotated[list[Path] | None, _opt("--data-dir", "Data folder per --dataset (default: $VOCALSPLIT_DATA).")]
 OutOpt = Annotated[Path, _opt("--out", "Model path without extension, e.g. models/my-drnn.")]
 RunDirOpt = Annotated[Path | None, _per_arch("--run-dir", "Checkpoints and logs. [default: runs/<name>]")]
@@ -100,6 +104,7 @@ def train(
     ctx: typer.Context,
     dataset: DatasetOpt,
     data_dir: DataDirOpt = None,
+    data_licence: LicenceOpt = None,
     out_path: OutOpt = Path("models/custom"),
     run_dir: RunDirOpt = None,
     mir1k_clips: ClipsOpt = Mir1kClips.TRAIN,
@@ -173,13 +178,17 @@ ARCH_OPTIONS = (
 
 def _config(o: dict[str, Any]) -> TrainConfig:
     """The run's configuration from the parsed options (``o``: option name → value)."""
-    dirs = list(o["data_dir"] or [])
-    datasets = o["dataset"]
+    dirs, licences, datasets = list(o["data_dir"] or []), list(o["data_licence"] or []), o["dataset"]
     if dirs and len(dirs) != len(datasets):
         raise UsageError(f"give one --data-dir per --dataset ({len(datasets)} datasets, {len(dirs)} folders)")
+    if licences and len(licences) != len(datasets):
+        raise UsageError(f"give one --data-licence per --dataset ({len(datasets)} datasets, {len(licences)} given)")
     out_path = o["out_path"]
     return TrainConfig(
-        data=[DataSpec(d, dirs[i] if dirs else None, o["mir1k_clips"]) for i, d in enumerate(datasets)],
+        data=[
+            DataSpec(d, dirs[i] if dirs else None, o["mir1k_clips"], licences[i] if licences else None)
+            for i, d in enumerate(datasets)
+        ],
         out=out_path,
         run_dir=o["run_dir"] or Path("runs") / out_path.name,
         arch=str(o["arch"]),

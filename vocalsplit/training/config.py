@@ -40,12 +40,18 @@ class Augment:
     (see :mod:`vocalsplit.training.repitch`)."""
 
 
+MIR1K_LICENCE = "MIR-1K (Hsu & Jang 2010): distributed for research, no licence file"
+
+
 @dataclass(frozen=True)
 class DataSpec:
     kind: Dataset
     path: Path | None
     mir1k_clips: Mir1kClips = Mir1kClips.TRAIN
     """``train``: the protocol's 175 training clips; ``all``: all 1000 clips."""
+    licence: str | None = None
+    """The data's licence, recorded in the manifest; None: MIR-1K's known terms, or a stems
+    folder's LICENSE file, else "not stated"."""
 
 
 @dataclass
@@ -101,7 +107,12 @@ class TrainConfig:
         self.weights = parse(Weights, self.weights, "--weights")
         self.loss = LossSettings(**{**asdict(self.loss), "kind": parse(Loss, self.loss.kind, "--loss")})
         self.data = [
-            DataSpec(parse(Dataset, d.kind, "--dataset"), d.path, parse(Mir1kClips, d.mir1k_clips, "--mir1k-clips"))
+            DataSpec(
+                parse(Dataset, d.kind, "--dataset"),
+                d.path,
+                parse(Mir1kClips, d.mir1k_clips, "--mir1k-clips"),
+                d.licence,
+            )
             for d in self.data
         ]
         if not self.data:

@@ -7,7 +7,7 @@ from typing import Any
 
 from vocalsplit.choices import Dataset
 from vocalsplit.errors import DatasetError
-from vocalsplit.training.config import DataSpec, TrainConfig
+from vocalsplit.training.config import MIR1K_LICENCE, DataSpec, TrainConfig
 from vocalsplit.training.datasets import (
     Clip,
     find_data_dir,
@@ -46,6 +46,7 @@ def _mir1k(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], 
     tr, va = validation_split(pool, config.val_fraction, seed, config.split)
     info = {
         "dataset": "mir1k",
+        "licence": spec.licence or MIR1K_LICENCE,
         "clips": str(spec.mir1k_clips),
         "train_clips": len(tr),
         "validation_clips": [p.stem for p in va],
@@ -70,6 +71,7 @@ def _stems(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], 
     info = {
         "dataset": "stems",
         "folder": root.name,
+        "licence": spec.licence or _licence_file(root),
         "train_tracks": [t.name for t in tr],
         "validation_tracks": [t.name for t in va],
     }
@@ -86,3 +88,16 @@ def _named_split(tracks: list[Path], names: tuple[str, ...], root: Path) -> tupl
             f"--validation-track {missing[0]}: no such track in {root} (tracks: {', '.join(sorted(known))})"
         )
     return [t for t in tracks if t.name not in names], va
+
+
+LICENCE_FILES = ("LICENSE", "LICENCE", "LICENSE.txt", "LICENCE.txt", "LICENSE.md", "COPYING")
+
+
+def _licence_file(root: Path) -> str:
+    """The first line of a licence file in the data folder, or "not stated"."""
+    for name in LICENCE_FILES:
+        path = root / name
+        if path.is_file():
+            lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+            return lines[0] if lines else "not stated"
+    return "not stated"
