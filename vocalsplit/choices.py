@@ -50,6 +50,11 @@ class Existing(Choice):
 class Dataset(Choice):
     MIR1K = "mir1k"
     STEMS = "stems"
+    """Track folders with vocals.* and accompaniment.* (or other stems)."""
+    VOCALS = "vocals"
+    """A folder of solo singing (any audio files): voices only (needs ``--mix``)."""
+    MUSIC = "music"
+    """A folder of music without voice: accompaniment only (needs ``--mix``)."""
 
 
 class Mir1kClips(Choice):

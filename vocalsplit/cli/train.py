@@ -11,92 +11,52 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vocalsplit.choices import Architecture, Cell, Dataset, Loss, Mir1kClips, Split, Weights
+from vocalsplit.choices import Cell, Loss, Mir1kClips
 from vocalsplit.cli.app import app
 from vocalsplit.cli.common import INTERRUPTED, VerboseOpt, err, fail, flag, out
 from vocalsplit.errors import UsageError, VocalsplitError
-from vocalsplit.training.config import Augment, DataSpec, LossSettings, TrainConfig
-from vocalsplit.training.net_configs import BmcnnConfig, CnnConfig, DrnnConfig, LstmConfig
+from vocalsplit.training.config import Augment, DataSpec, LossSettings, Mixing, TrainConfig
+from vocalsplit.training.net_configs import BmcnnConfig, CnnConfig, DrnnConfig
 
 if TYPE_CHECKING:
     from vocalsplit.training.trainer import TrainResult
 
-T = TrainConfig
-LS = LossSettings
-DEFAULT_SOURCES = ",".join(T.sources)
-DEFAULT_ARCH = Architecture(T.arch)
-
-
-def _opt(name: str, help: str, **kw: Any) -> Any:  # noqa: A002 - typer's own keyword
-    return typer.Option(name, help=help, **kw)
-
-
-def _per_arch(name: str, help: str) -> Any:  # noqa: A002
-    """An option whose default depends on the architecture (the help says which)."""
-    return typer.Option(name, help=help, show_default=False)
-
-
-DatasetOpt = Annotated[list[Dataset], _opt("--dataset", "Repeat to combine (pair each with --data-dir).")]
-LicenceOpt = Annotated[
-    list[str] | None,
-    _opt("--data-licence", "Licence per --dataset, recorded in the manifest (default: MIR-1K's terms, or LICENSE)."),
-]
-DataDirOpt = Annotated[list[Path] | None, _opt("--data-dir", "Data folder per --dataset (default: $VOCALSPLIT_DATA).")]
-OutOpt = Annotated[Path, _opt("--out", "Model path without extension, e.g. models/my-drnn.")]
-RunDirOpt = Annotated[Path | None, _per_arch("--run-dir", "Checkpoints and logs. [default: runs/<name>]")]
-ClipsOpt = Annotated[Mir1kClips, _opt("--mir1k-clips", "train (the protocol's 175 clips) or all (1000).")]
-SourcesOpt = Annotated[
-    str, _opt("--sources", "Comma-separated sources, vocals first (cnn: e.g. vocals,drums,bass,other).")
-]
-ArchOpt = Annotated[
-    Architecture,
-    _opt("--arch", "drnn (Huang et al.), cnn (Chandna et al.), bmcnn (binary-mask CNN) or lstm (full-band soft mask)."),
-]
-ContextOpt = Annotated[
-    int | None,
-    _per_arch(
-        "--context", f"drnn/bmcnn: context frames. [default: drnn {DrnnConfig.context}, bmcnn {BmcnnConfig.context}]"
-    ),
-]
-D, C, L = DrnnConfig, CnnConfig, LstmConfig
-LayersOpt = Annotated[
-    int | None, _per_arch("--layers", f"drnn (1-3) / lstm (1-4) layers. [default: drnn {D.layers}, lstm {L.layers}]")
-]
-HiddenOpt = Annotated[
-    int | None, _per_arch("--hidden", f"drnn / lstm units per layer. [default: drnn {D.hidden}, lstm {L.hidden}]")
-]
-WindowOpt = Annotated[
-    int | None, _per_arch("--window", f"cnn / lstm frames per window. [default: cnn {C.window}, lstm {L.window}]")
-]
-BottleneckOpt = Annotated[
-    int | None,
-    _per_arch("--bottleneck", f"cnn / lstm bottleneck units. [default: cnn {C.bottleneck}, lstm {L.bottleneck}]"),
-]
-DropoutOpt = Annotated[
-    float | None,
-    _per_arch(
-        "--dropout",
-        f"Dropout while training. [default: drnn {D.dropout}, bmcnn {BmcnnConfig.dropout}, lstm {L.dropout}]",
-    ),
-]
-LrFinalOpt = Annotated[
-    float | None, _opt("--lr-final", "Cosine-decay the learning rate to this over the run's budget.")
-]
-MinutesOpt = Annotated[float | None, _opt("--minutes", "Stop after this many minutes of training.")]
-SplitOpt = Annotated[Split, _opt("--split", "Validation clips: by name (the same in any pool and seed) or seeded.")]
-ValTracksOpt = Annotated[
-    list[str] | None,
-    _opt("--validation-track", "stems: validate on this track folder (repeat for more) instead of --split's choice."),
-]
-InitOpt = Annotated[Path | None, _opt("--init-from", "Start from a checkpoint's weights (fine-tune).")]
-EmaOpt = Annotated[float | None, _opt("--ema", "Validate and export a moving average of the weights (e.g. 0.999).")]
-RepitchOpt = Annotated[
-    str, _opt("--repitch", "Semitone shifts, e.g. -2,-1,1,2: each adds every clip with its voice so shifted.")
-]
-WeightsOpt = Annotated[
-    Weights, _opt("--weights", "ONNX weight storage; float16 halves the file (network rounded first).")
-]
-DeviceOpt = Annotated[str, _opt("--device", "auto, cpu, cuda or cuda:N; CUDA trains with bf16 autocast.")]
+from vocalsplit.cli.train_options import (
+    DEFAULT_ARCH,
+    DEFAULT_RATIO,
+    DEFAULT_SOURCES,
+    LS,
+    ArchOpt,
+    BottleneckOpt,
+    ClipsOpt,
+    ContextOpt,
+    DataDirOpt,
+    DatasetOpt,
+    DeviceOpt,
+    DropoutOpt,
+    EmaOpt,
+    HiddenOpt,
+    InitOpt,
+    LayersOpt,
+    LicenceOpt,
+    LrFinalOpt,
+    M,
+    MinutesOpt,
+    MixOpt,
+    MixPairsOpt,
+    MixRatioOpt,
+    MixSilenceOpt,
+    OutOpt,
+    RepitchOpt,
+    RunDirOpt,
+    SourcesOpt,
+    SplitOpt,
+    T,
+    ValTracksOpt,
+    WeightsOpt,
+    WindowOpt,
+    _opt,
+)
 
 
 @app.command()
@@ -142,6 +102,10 @@ def train(
     seed: Annotated[int, _opt("--seed", "Random seed.")] = T.seed,
     split: SplitOpt = T.split,
     validation_tracks: ValTracksOpt = None,
+    mix: MixOpt = False,
+    mix_ratio_db: MixRatioOpt = DEFAULT_RATIO,
+    mix_pairs: MixPairsOpt = M.pairs,
+    mix_silence: MixSilenceOpt = M.silence,
     init_from: InitOpt = None,
     ema: EmaOpt = T.ema,
     repitch: RepitchOpt = "",
@@ -196,6 +160,7 @@ def _config(o: dict[str, Any]) -> TrainConfig:
         sources=tuple(x.strip() for x in o["sources"].split(",") if x.strip()),
         loss=LossSettings(o["loss"], o["gamma"], o["alpha"], o["beta"], o["beta_vocals"]),
         augment=Augment(repitch=_semitones(o["repitch"])),
+        mixing=Mixing(_pair(o["mix_ratio_db"]), o["mix_pairs"], o["mix_silence"]) if o["mix"] else None,
         validation_tracks=tuple(o["validation_tracks"] or ()),
         **{k: o[k] for k in PLAIN_OPTIONS},
     )
@@ -228,6 +193,15 @@ def _train_with_progress(config: TrainConfig) -> TrainResult:
             progress.update(task, completed=step, loss=f"{loss_value:.4f}", val=val)
 
         return run_training(config, on_step)
+
+
+def _pair(text: str) -> tuple[float, float]:
+    """``"-17,3"`` → ``(-17.0, 3.0)``; anything else is a usage error."""
+    try:
+        low, high = (float(x) for x in text.split(","))
+    except ValueError as error:
+        raise UsageError(f"--mix-ratio-db {text!r}: expected LOW,HIGH in dB, e.g. -17,3") from error
+    return low, high
 
 
 def _semitones(text: str) -> tuple[float, ...]:

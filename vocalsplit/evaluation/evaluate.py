@@ -95,8 +95,10 @@ def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
         if not paths:
             raise DatasetError(f"{root}: no MIR-1K test clips (singers other than abjones, amy)")
         loaders: list[Callable[[], Clip]] = [partial(load_mir1k_clip, p, 16000) for p in paths]
-    else:
+    elif req.dataset == Dataset.STEMS:
         loaders = [partial(load_stems_track, t, 44100, req.max_track_seconds) for t in stems_tracks(root)]
+    else:
+        raise DatasetError(f"--dataset {req.dataset}: holds one source only; eval needs mir1k or stems")
     return loaders[: req.limit] if req.limit else loaders
 
 

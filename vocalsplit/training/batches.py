@@ -25,6 +25,9 @@ class TrainingBatch:
     """``(B, sources, frames, bins)`` source magnitudes for the centre frames."""
     sources_c: np.ndarray
     """``(B, sources, frames + left + right, bins)`` complex source STFTs."""
+    weights: np.ndarray | None = None
+    """``(B, 1, bins)`` loss weights: 0 for bins a source does not really hold (above a
+    16 kHz voice's band); None: every bin counts."""
 
     def to(self, device: torch.device) -> TensorBatch:
         """The batch as tensors on ``device`` (what the losses take)."""
@@ -32,6 +35,7 @@ class TrainingBatch:
             torch.from_numpy(self.mixture).to(device),
             torch.from_numpy(self.targets).to(device),
             torch.from_numpy(self.sources_c).to(device),
+            None if self.weights is None else torch.from_numpy(self.weights).to(device),
         )
 
     @property
@@ -50,6 +54,7 @@ class TensorBatch:
     mixture: torch.Tensor
     targets: torch.Tensor
     sources_c: torch.Tensor
+    weights: torch.Tensor | None = None
 
 
 def sample_batch(

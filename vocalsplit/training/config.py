@@ -44,6 +44,28 @@ MIR1K_LICENCE = "MIR-1K (Hsu & Jang 2010): distributed for research, no licence 
 
 
 @dataclass(frozen=True)
+class Mixing:
+    """On-the-fly mixing of waveforms (``--mix``): any voice over any accompaniment (see ``mixer.py``)."""
+
+    ratio_db: tuple[float, float] = (-17.0, 3.0)
+    """Vocals-to-accompaniment ratio range of a remixed example (real songs sit in −17 … +3 dB)."""
+    pairs: float = 0.25
+    """Probability that an example is a real song's own aligned excerpt, at its own balance."""
+    silence: float = 0.1
+    """Probability that an example has no voice (the model must then return nothing)."""
+    gain_db: float = 6.0
+    """Each example's overall level moves by a uniform random gain in ±gain_db."""
+
+    def __post_init__(self) -> None:
+        low, high = self.ratio_db
+        if not low <= high:
+            raise UsageError(f"--mix-ratio-db {low:g},{high:g}: the first value must not exceed the second")
+        for name, p in (("--mix-pairs", self.pairs), ("--mix-silence", self.silence)):
+            if not 0.0 <= p <= 1.0:
+                raise UsageError(f"{name} {p:g}: a probability between 0 and 1")
+
+
+@dataclass(frozen=True)
 class DataSpec:
     kind: Dataset
     path: Path | None
@@ -84,6 +106,8 @@ class TrainConfig:
     n_fft: int = 1024
     hop: int = 512
     augment: Augment = field(default_factory=Augment)
+    mixing: Mixing | None = None
+    """Mix waveforms on the fly (needed for ``vocals``/``music`` datasets); None: remix STFTs of paired clips."""
     resume: bool = False
     init_from: Path | None = None
     """Start from this checkpoint's weights (fine-tuning), same architecture."""
@@ -117,6 +141,11 @@ class TrainConfig:
         ]
         if not self.data:
             raise UsageError("give at least one --dataset")
+        solo = [str(d.kind) for d in self.data if d.kind in (Dataset.VOCALS, Dataset.MUSIC)]
+        if solo and self.mixing is None:
+            raise UsageError(f"--dataset {solo[0]} holds one source only: add --mix to mix voices over music")
+        if self.mixing is not None and len(self.sources) != 2:
+            raise UsageError("--mix separates two sources (vocals, accompaniment)")
         if self.lr <= 0:
             raise UsageError(f"--lr {self.lr}: must be positive")
         if self.lr_final is not None and not 0 < self.lr_final <= self.lr:

@@ -12,8 +12,10 @@ from vocalsplit.training.datasets import (
     Clip,
     find_data_dir,
     load_mir1k_clip,
+    load_solo_clip,
     load_stems_track,
     mir1k_split,
+    solo_files,
     stems_tracks,
     validation_split,
 )
@@ -27,7 +29,7 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
     val: list[Clip] = []
     described: list[dict[str, Any]] = []
     for i, spec in enumerate(config.data):
-        loader = _mir1k if spec.kind == Dataset.MIR1K else _stems
+        loader = {Dataset.MIR1K: _mir1k, Dataset.STEMS: _stems}.get(spec.kind, _solo)
         tr, va, info = loader(spec, config, config.seed + i)
         train += tr
         val += va
@@ -88,6 +90,22 @@ def _named_split(tracks: list[Path], names: tuple[str, ...], root: Path) -> tupl
             f"--validation-track {missing[0]}: no such track in {root} (tracks: {', '.join(sorted(known))})"
         )
     return [t for t in tracks if t.name not in names], va
+
+
+def _solo(spec: DataSpec, config: TrainConfig, seed: int) -> tuple[list[Clip], list[Clip], dict[str, Any]]:
+    """A folder of voices only or music only: every file trains (validation comes from paired data)."""
+    root = find_data_dir(spec.path, spec.kind)
+    source = "vocals" if spec.kind == Dataset.VOCALS else "accompaniment"
+    files = solo_files(root)
+    clips = [load_solo_clip(p, config.sample_rate, source, config.max_track_seconds) for p in files]
+    info = {
+        "dataset": str(spec.kind),
+        "folder": root.name,
+        "licence": spec.licence or _licence_file(root),
+        "files": len(files),
+        "minutes": round(sum(c.sources[source].shape[1] for c in clips) / config.sample_rate / 60, 1),
+    }
+    return clips, [], info
 
 
 LICENCE_FILES = ("LICENSE", "LICENCE", "LICENSE.txt", "LICENCE.txt", "LICENSE.md", "COPYING")

@@ -35,6 +35,8 @@ class Clip:
     name: str
     sources: dict[str, np.ndarray]
     rate: int
+    voice_band_hz: float | None = None
+    """Highest frequency the voice really holds (half its file's rate); None: the whole band at ``rate``."""
 
     @property
     def voice(self) -> np.ndarray:
@@ -139,7 +141,13 @@ def load_mir1k_clip(path: Path, rate: int) -> Clip:
     if data.shape[1] != 2:
         raise DatasetError(f"{path}: MIR-1K clips have 2 channels (music, voice), found {data.shape[1]}")
     data = _resample(data, sr, rate)
-    return Clip(path.stem, {"vocals": data[:, 1][None, :], "accompaniment": data[:, 0][None, :]}, rate)
+    voices = {"vocals": data[:, 1][None, :], "accompaniment": data[:, 0][None, :]}
+    return Clip(path.stem, voices, rate, _band(sr, rate))
+
+
+def _band(file_rate: int, rate: int) -> float | None:
+    """The voice band of a file read at ``rate``: None when the file is at least as wide."""
+    return file_rate / 2 if file_rate < rate else None
 
 
 def _resample(data: np.ndarray, sr: int, rate: int) -> np.ndarray:
@@ -184,12 +192,35 @@ def load_stems_track(
         else:
             raise DatasetError(f"{track}: no {name}.* file (sources wanted: {', '.join(sources)})")
     audio = {name: [_read_any(p, rate, max_seconds) for p in paths] for name, paths in groups.items()}
+    band = _band(min(_file_rate(p) for p in groups[sources[0]]), rate)
     n = min(a.shape[1] for parts in audio.values() for a in parts)
     channels = max(a.shape[0] for parts in audio.values() for a in parts)
     stems = {
         name: np.asarray(sum(_channels(a[:, :n], channels) for a in parts), np.float32) for name, parts in audio.items()
     }
-    return Clip(track.name, stems, rate)
+    return Clip(track.name, stems, rate, band)
+
+
+def solo_files(data_dir: Path) -> list[Path]:
+    """Every audio file below ``data_dir`` (a folder of solo voices, or of music without voice)."""
+    files = sorted(p for p in files_below(data_dir) if p.suffix.lower() in _AUDIO and not p.name.startswith("."))
+    if not files:
+        raise DatasetError(f"{data_dir}: no audio files ({', '.join(_AUDIO)})")
+    return files
+
+
+def load_solo_clip(path: Path, rate: int, source: str, max_seconds: float | None = None) -> Clip:
+    """One file as a clip holding a single source: ``vocals`` (solo singing) or ``accompaniment`` (music)."""
+    file_rate = _file_rate(path)
+    band = _band(file_rate, rate) if source == "vocals" else None
+    return Clip(path.stem, {source: _read_any(path, rate, max_seconds)}, rate, band)
+
+
+def _file_rate(path: Path) -> int:
+    try:
+        return int(sf.info(str(path)).samplerate)
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise DatasetError(f"{path}: unreadable ({err})") from err
 
 
 def _channels(x: np.ndarray, channels: int) -> np.ndarray:

@@ -125,7 +125,9 @@ def _loss(arch: Arch, batch: TensorBatch, settings: LossSettings, discriminative
         projected = phase_sensitive_targets(batch.sources_c[:, :, arch.left : end]).float()
         targets = torch.stack([projected[:, 0], projected[:, 1:].sum(dim=1)], dim=1)
     gamma = settings.gamma if discriminative else 0.0
-    return discriminative_loss(masks, mix[:, arch.left : end], targets[:, 0], targets[:, 1], settings.kind, gamma)
+    return discriminative_loss(
+        masks, mix[:, arch.left : end], targets[:, 0], targets[:, 1], settings.kind, gamma, batch.weights
+    )
 
 
 def _adapt(net: SeparationNet, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -19,13 +19,23 @@ import torch
 from vocalsplit.choices import Loss
 
 
-def mse(estimate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return ((estimate - target) ** 2).mean()
+def weighted_mean(x: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """Mean of ``x``, or its ``weights``-weighted mean (weights broadcast to ``x``; bins weighted 0 are ignored)."""
+    if weights is None:
+        return x.mean()
+    w = weights.expand_as(x)
+    return (x * w).sum() / w.sum().clamp_min(1.0)
 
 
-def generalized_kl(estimate: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+def mse(estimate: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    return weighted_mean((estimate - target) ** 2, weights)
+
+
+def generalized_kl(
+    estimate: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None, eps: float = 1e-8
+) -> torch.Tensor:
     """Mean of ``y log(y / ŷ) - y + ŷ`` (zero iff ŷ == y)."""
-    return (target * (torch.log(target + eps) - torch.log(estimate + eps)) - target + estimate).mean()
+    return weighted_mean(target * (torch.log(target + eps) - torch.log(estimate + eps)) - target + estimate, weights)
 
 
 def discriminative_loss(
@@ -35,13 +45,17 @@ def discriminative_loss(
     accompaniment: torch.Tensor,
     kind: Loss = Loss.MSE,
     gamma: float = 0.05,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``masks`` ``(B, 2, T, F)``; ``mixture``/``voice``/``accompaniment`` magnitudes ``(B, T, F)``."""
+    """``masks`` ``(B, 2, T, F)``; ``mixture``/``voice``/``accompaniment`` magnitudes ``(B, T, F)``.
+
+    ``weights`` ``(B, 1, F)`` (or anything that broadcasts to ``(B, T, F)``): 0 for bins the
+    loss must ignore, e.g. above the band of a voice recorded at 16 kHz."""
     d = generalized_kl if kind == Loss.KL else mse
     est_v, est_a = masks[:, 0] * mixture, masks[:, 1] * mixture
-    loss = d(est_v, voice) + d(est_a, accompaniment)
+    loss = d(est_v, voice, weights) + d(est_a, accompaniment, weights)
     if gamma:
-        loss = loss - gamma * (d(est_v, accompaniment) + d(est_a, voice))
+        loss = loss - gamma * (d(est_v, accompaniment, weights) + d(est_a, voice, weights))
     return loss
 
 

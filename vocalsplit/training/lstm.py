@@ -71,7 +71,7 @@ def _loss(arch: Arch, batch: TensorBatch, settings: LossSettings, discriminative
         projected = phase_sensitive_targets(batch.sources_c).float()
         targets = torch.stack([projected[:, 0], projected[:, 1:].sum(dim=1)], dim=1)
     gamma = settings.gamma if discriminative else 0.0
-    return discriminative_loss(masks, batch.mixture, targets[:, 0], targets[:, 1], settings.kind, gamma)
+    return discriminative_loss(masks, batch.mixture, targets[:, 0], targets[:, 1], settings.kind, gamma, batch.weights)
 
 
 SPEC = register(

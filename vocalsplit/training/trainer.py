@@ -26,8 +26,9 @@ from vocalsplit.training.batches import TrainingBatch, sample_batch, sequential_
 from vocalsplit.training.checkpoints import Progress
 from vocalsplit.training.config import DataSpec, TrainConfig
 from vocalsplit.training.data import load_clips
-from vocalsplit.training.datasets import SpectralSet, spectral_set
+from vocalsplit.training.datasets import Clip, spectral_set
 from vocalsplit.training.export import export_model
+from vocalsplit.training.mixer import build_pools, mix_batch
 from vocalsplit.training.repitch import repitch_voice
 
 __all__ = ["DataSpec", "TrainConfig", "TrainResult", "cosine_lr", "resolve_device", "train"]
@@ -76,7 +77,8 @@ class _Run:
     ema: AveragedModel | None
     rng: np.random.Generator
     device: torch.device
-    train_set: SpectralSet
+    draw: Callable[[np.random.Generator], TrainingBatch]
+    """One training batch (remixed STFTs of paired clips, or waveforms mixed on the fly)."""
     val_batches: list[TrainingBatch]
     frames: int
 
@@ -87,8 +89,7 @@ class _Run:
         return contextlib.nullcontext()
 
     def step_loss(self) -> torch.Tensor:
-        left, right = self.arch.train_context
-        b = sample_batch(self.train_set, self.rng, self.config.batch, self.frames, left, right, self.config.augment)
+        b = self.draw(self.rng)
         with self.autocast():
             return self.arch.loss(b.to(self.device), self.config.loss).float()
 
@@ -109,11 +110,11 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     params = StftParams(config.n_fft, config.hop)
     arch = build_arch(config.arch, params.bins, config.arch_options, config.frames, config.sources)
     train_clips, val_clips, data_info = load_clips(config)
-    train_clips += [repitch_voice(c, s) for s in config.augment.repitch for c in train_clips]
-    train_set, val_set = spectral_set(train_clips, params), spectral_set(val_clips, params)
+    voiced = [c for c in train_clips if "vocals" in c.sources]
+    train_clips += [repitch_voice(c, s) for s in config.augment.repitch for c in voiced]
     left, right = arch.train_context
     frames = arch.train_span - left - right
-    feats = np.log1p(np.abs(train_set.sources[:, ::7].sum(axis=0)))
+    draw, feats = _sampler(config, train_clips, params, frames, left, right)
     arch.net.set_normalisation(torch.from_numpy(feats.mean(0)).float(), torch.from_numpy(feats.std(0)).float())
     if config.init_from is not None:
         checkpoints.init_from(arch, config.init_from)
@@ -121,9 +122,33 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
     scored = arch if ema is None else replace(arch, net=cast(SeparationNet, ema.module))
-    val_batches = sequential_batches(val_set, config.batch, frames, left, right)
-    run = _Run(config, arch, scored, opt, ema, rng, device, train_set, val_batches, frames)
+    val_batches = sequential_batches(spectral_set(val_clips, params), config.batch, frames, left, right)
+    run = _Run(config, arch, scored, opt, ema, rng, device, draw, val_batches, frames)
     return run, data_info, val_clips[0]
+
+
+def _sampler(
+    config: TrainConfig, clips: list[Clip], params: StftParams, frames: int, left: int, right: int
+) -> tuple[Callable[[np.random.Generator], TrainingBatch], np.ndarray]:
+    """How training batches are drawn (waveforms mixed on the fly, or remixed STFTs of paired clips),
+    and log-magnitude frames ``(n, bins)`` of typical inputs for the network's normalisation."""
+    mixing = config.mixing
+    if mixing is not None:
+        pools = build_pools(clips, (frames + left + right) * params.hop + params.n_fft)
+
+        def draw(rng: np.random.Generator) -> TrainingBatch:
+            return mix_batch(pools, rng, config.batch, frames, left, right, params, config.sample_rate, mixing)
+
+        sampling = np.random.default_rng(config.seed + 1)  # leaves the training draws as they are
+        typical = [draw(sampling).mixture for _ in range(8)]
+        return draw, np.log1p(np.concatenate(typical, axis=1).reshape(-1, params.bins))
+    train_set = spectral_set(clips, params)
+    feats = np.log1p(np.abs(train_set.sources[:, ::7].sum(axis=0)))
+
+    def remix(rng: np.random.Generator) -> TrainingBatch:
+        return sample_batch(train_set, rng, config.batch, frames, left, right, config.augment)
+
+    return remix, feats
 
 
 def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResult:
