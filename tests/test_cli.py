@@ -292,3 +292,27 @@ def test_models_list_prefers_the_default_number_of_shifts() -> None:
         _shifted_figures({"mir1k_test": entry(7.3), "mir1k_test_shiftsX": entry(1.0), "mir1k_test_shifts3": "?"})
         is None
     )
+
+
+def test_odd_option_values_are_usage_errors_not_tracebacks(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        (["--chunk-seconds", "inf"], "--chunk-seconds inf: at most 600"),
+        (["--chunk-seconds", "1e9"], "--chunk-seconds 1000000000.0: at most 600"),
+        (["--filename", "{track!x}/{stem}.{ext}"], "fields are plain names like {track}"),
+        (["--filename", "{track:d}/{stem}.{ext}"], "fields are plain names like {track}"),
+        (["--filename", "/tmp/{track}/{stem}.{ext}"], "must be a path relative to -o"),
+        (["--stems", ","], "--stems ',' names no stem"),
+        (["--models-dir", tmp_path / "modles"], f"--models-dir {tmp_path / 'modles'}: no such folder"),
+    ]
+    for extra, message in cases:
+        code, _, stderr = cli(song, "-o", tmp_path / "out", *extra)
+        assert code == 2, (extra, stderr)
+        assert message in stderr and "Traceback" not in stderr, (extra, stderr)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.wav"))
+
+
+def test_a_misspelt_models_dir_is_named_by_every_command(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for command in (["models"], ["doctor"]):
+        code, _, stderr = cli(*command, "--models-dir", tmp_path / "nope")
+        assert code == 2 and f"--models-dir {tmp_path / 'nope'}: no such folder" in stderr, stderr
+        assert "Traceback" not in stderr

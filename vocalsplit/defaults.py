@@ -7,6 +7,9 @@ from vocalsplit.choices import BitDepth, Mask, OutputFormat
 CHUNK_SECONDS: float = 20.0
 """Audio (at the model's rate) handed to the network per call."""
 
+MAX_CHUNK_SECONDS: float = 600.0
+"""Largest ``--chunk-seconds``: memory grows with the chunk, never with the song."""
+
 BLOCK_FRAMES: int = 65536
 """Samples per channel read from the input file per block."""
 

@@ -24,9 +24,13 @@ def builtin_dirs() -> list[Path]:
 
 
 def model_dirs(extra: Path | None = None) -> list[Path]:
-    """Folders searched for ``<name>.json`` manifests, first match wins."""
+    """Folders searched for ``<name>.json`` manifests, first match wins.
+
+    ``extra`` (``--models-dir``) must be a folder: a misspelt one is an error, not silently skipped."""
     dirs: list[Path] = []
     if extra is not None:
+        if not extra.is_dir():
+            raise ModelNotFoundError(f"--models-dir {extra}: no such folder")
         dirs.append(extra)
     env = os.environ.get(ENV_MODELS)
     if env:

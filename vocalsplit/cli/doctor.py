@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from vocalsplit.cli.app import app
-from vocalsplit.cli.common import ENVIRONMENT, ModelsDirOpt, out, say_error
+from vocalsplit.cli.common import ENVIRONMENT, ModelsDirOpt, fail, out, say_error
+from vocalsplit.errors import VocalsplitError
 
 
 @app.command()
@@ -13,7 +14,10 @@ def doctor(models_dir: ModelsDirOpt = None) -> None:
     """Check the installation: versions, usable onnxruntime providers, model files."""
     from vocalsplit.runtime.diagnostics import diagnose
 
-    report = diagnose(models_dir)
+    try:
+        report = diagnose(models_dir)
+    except VocalsplitError as error:
+        raise fail(error) from None
     for key, value in report.facts:
         out.print(f"{key:>32}: {value}", highlight=False)
     for p in report.problems:

@@ -9,7 +9,8 @@ import typer
 
 from vocalsplit import defaults
 from vocalsplit.cli.app import app
-from vocalsplit.cli.common import ENVIRONMENT, ModelsDirOpt, flag, out, say_error
+from vocalsplit.cli.common import ENVIRONMENT, ModelsDirOpt, fail, flag, out, say_error
+from vocalsplit.errors import VocalsplitError
 
 
 @app.command()
@@ -20,7 +21,10 @@ def models(
     """List installed models with their rate, size and measured quality."""
     from vocalsplit.catalog.registry import list_manifests
 
-    manifests, problems = list_manifests(models_dir)
+    try:
+        manifests, problems = list_manifests(models_dir)
+    except VocalsplitError as error:
+        raise fail(error) from None
     rows = [_row(m) for m in manifests]
     if as_json:
         out.print_json(json.dumps({"models": rows, "problems": problems}))

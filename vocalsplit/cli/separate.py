@@ -84,6 +84,8 @@ def separate(
     started = time.perf_counter()
     wanted = None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()]
     try:
+        if wanted == []:
+            raise UsageError(f"--stems {stems!r} names no stem; give e.g. vocals, or all")
         if overwrite and skip_existing:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         existing = Existing.OVERWRITE if overwrite else Existing.SKIP if skip_existing else Existing.ERROR

@@ -32,6 +32,12 @@ def check_template(template: str, stems: int = 1) -> None:
         )
     if "stem" not in names and stems > 1:
         raise UsageError(f"--filename {template!r} must contain {{stem}}, or every stem would get the same name")
+    try:  # conversions ({track!x}) and format specs ({track:d}) fail only when filled in
+        text = template.format(**dict.fromkeys(FIELDS, "x"))
+    except (ValueError, KeyError, IndexError) as err:
+        raise UsageError(f"--filename {template!r}: {err}; fields are plain names like {{track}}") from err
+    if PurePosixPath(text.replace("\\", "/")).is_absolute():
+        raise UsageError(f"--filename {template!r}: must be a path relative to -o, not an absolute one")
 
 
 def render(template: str, out_dir: Path, item: InputFile, stem: str, ext: str, model: str) -> Path:

@@ -36,9 +36,16 @@ class SeparationModel(Protocol):
 
 
 def chunk_frames(manifest: Manifest, chunk_seconds: float) -> int:
-    """Frames per model call for ``chunk_seconds`` of audio at the model's rate."""
+    """Frames per model call for ``chunk_seconds`` of audio at the model's rate.
+
+    Bounded above by ``defaults.MAX_CHUNK_SECONDS``: a chunk is held in memory, so an
+    unbounded one would make memory grow with the song."""
     if not chunk_seconds > 0:
         raise UsageError(f"--chunk-seconds must be positive, got {chunk_seconds}")
+    if not chunk_seconds <= defaults.MAX_CHUNK_SECONDS:
+        raise UsageError(
+            f"--chunk-seconds {chunk_seconds}: at most {defaults.MAX_CHUNK_SECONDS:g} (each chunk is held in memory)"
+        )
     return max(1, round(chunk_seconds * manifest.sample_rate / manifest.stft.hop))
 
 
