@@ -316,3 +316,51 @@ def test_a_misspelt_models_dir_is_named_by_every_command(cli, tmp_path: Path) ->
         code, _, stderr = cli(*command, "--models-dir", tmp_path / "nope")
         assert code == 2 and f"--models-dir {tmp_path / 'nope'}: no such folder" in stderr, stderr
         assert "Traceback" not in stderr
+
+
+def _wait_for(predicate, seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_terminated_run_cleans_up_and_says_so(models_dir: Path, tmp_path: Path, signame: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    song = write_audio(tmp_path / "long.wav", tone_mix(60.0, 16000), 16000)
+    out = tmp_path / "out"
+    env = {**__import__("os").environ, "VOCALSPLIT_MODELS": str(models_dir)}
+    command = [sys.executable, "-m", "vocalsplit", song, "-o", out, "--shifts", "16", "--chunk-seconds", "1"]
+    proc = subprocess.Popen([str(c) for c in command], stderr=subprocess.PIPE, text=True, env=env)
+    assert _wait_for(lambda: any(out.rglob(".*.partial-*"))), "the run never started writing"
+    proc.send_signal(getattr(signal, signame))
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, signame), stderr
+    assert f"interrupted ({signame})" in stderr and "Traceback" not in stderr
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_partials_of_dead_runs_are_removed_at_the_next_start(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    folder = tmp_path / "out" / song.stem
+    folder.mkdir(parents=True)
+    stale = folder / f".vocals.partial-{dead.pid}.wav"
+    stale.write_bytes(b"RIFF....")
+    alive = folder / f".vocals.partial-{__import__('os').getppid()}.wav"  # a live process: another run
+    alive.write_bytes(b"RIFF....")
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "-q")
+    assert code == 0, stderr
+    assert not stale.exists() and alive.exists()
+    assert (folder / "vocals.wav").exists()

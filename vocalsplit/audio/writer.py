@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from types import TracebackType
 
@@ -82,6 +83,39 @@ class StemWriter:
     ) -> None:
         if exc_type is not None or not self._file.closed:
             self.abort()
+
+
+PARTIAL = re.compile(r"^\..+\.partial-(?P<pid>\d+)(\.[A-Za-z0-9]+)?$")
+"""Names :class:`StemWriter` gives its temporary files: ``.<stem>.partial-<pid>.<ext>``."""
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Delete the temporary files in ``folder`` left by writers whose process is gone (SIGKILL, power loss).
+
+    Returns what was removed. Files of live processes (a concurrent run) are kept."""
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        match = PARTIAL.match(path.name)
+        if match and path.is_file() and not _alive(int(match["pid"])):
+            _remove(path)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # another user's process, or no way to tell: keep its file
+    return True
 
 
 def _remove(path: Path) -> None:

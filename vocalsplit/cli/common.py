@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +25,35 @@ err = Console(stderr=True, highlight=False)
 def flag(*names: str, help: str) -> Any:  # noqa: A002 - typer's own keyword
     """A boolean flag: present or absent, never ``--flag true`` (no value shown in the help)."""
     return typer.Option(*names, help=help, metavar="", show_default=False)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is so that every open output is cleaned up as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def interrupts_clean_up() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Interrupted` (``timeout``, ``docker stop``, a closed terminal),
+    and any interruption into one line and the shell's exit code (128 + signal number)."""
+
+    def raise_interrupted(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    caught = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = {s: signal.signal(s, raise_interrupted) for s in caught}
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+        err.print(f"interrupted ({signal.Signals(signum).name}): unfinished outputs removed", highlight=False)
+        raise typer.Exit(128 + signum) from None
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def fail(error: BaseException, verbose: bool = False) -> typer.Exit:

@@ -25,6 +25,7 @@ from vocalsplit.cli.common import (
     err,
     fail,
     flag,
+    interrupts_clean_up,
     out,
     say_error,
 )
@@ -103,7 +104,8 @@ def separate(
         )
     for problem in job.failures:
         say_error(str(problem.error))
-    results = _run_with_progress(job, quiet, verbose)
+    with interrupts_clean_up():
+        results = _run_with_progress(job, quiet, verbose)
     summary = job.summary(results, time.perf_counter() - started, device)
     if report is not None:
         try:

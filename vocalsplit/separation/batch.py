@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vocalsplit import __version__
+from vocalsplit.audio.writer import remove_stale_partials
 from vocalsplit.errors import UsageError, VocalsplitError
 from vocalsplit.separation.files import FileResult, OutputOptions
 from vocalsplit.separation.inputs import collect_inputs
@@ -114,6 +115,8 @@ def prepare_batch(
     plans = separator.plan(usable, out_dir, filename, chosen, options.fmt)
     if plans:
         _check_out_dir(out_dir)
+    for folder in sorted({p.parent for plan in plans for p in plan.outputs.values()}):
+        remove_stale_partials(folder)
     return BatchJob(separator, options, plans, durations, failures)
 
 
