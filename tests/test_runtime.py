@@ -66,3 +66,31 @@ def test_garbage_onnx_with_matching_sha_is_model_error(models_dir: Path, tmp_pat
     (tmp_path / "tiny-rnn.json").write_text(json.dumps(data))
     with pytest.raises(ModelError, match="cannot load"):
         ModelSession(load_manifest(tmp_path / "tiny-rnn.json"), parse_device("cpu"))
+
+
+def test_a_model_that_outputs_nan_fails_once_at_load_with_exit_3(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import onnx
+    from onnx import numpy_helper
+
+    from tests.helpers import tone_mix, write_audio
+    from tests.model_factory import conv_model
+    from vocalsplit.catalog.manifest import file_sha256
+
+    manifest = conv_model(tmp_path / "models", name="broken")
+    onnx_path = manifest.with_suffix(".onnx")
+    model = onnx.load(str(onnx_path))
+    for i, init in enumerate(model.graph.initializer):
+        values = numpy_helper.to_array(init).copy()
+        if values.dtype.kind == "f" and values.size > 1:
+            values[...] = np.nan
+            model.graph.initializer[i].CopyFrom(numpy_helper.from_array(values, init.name))
+    onnx.save(model, str(onnx_path))
+    raw = json.loads(manifest.read_text())
+    raw["sha256"] = file_sha256(onnx_path)
+    manifest.write_text(json.dumps(raw))
+    songs = [write_audio(tmp_path / f"s{i}.wav", tone_mix(1.0, 16000), 16000) for i in range(2)]
+    code, _, stderr = cli(*songs, "-o", tmp_path / "out", "--model", manifest)
+    assert code == 3, stderr
+    assert stderr.count("produced NaN or infinite masks") == 1 and "Traceback" not in stderr

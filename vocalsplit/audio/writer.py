@@ -93,7 +93,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
     """Delete the temporary files in ``folder`` left by writers whose process is gone (SIGKILL, power loss).
 
     Returns what was removed. Files of live processes (a concurrent run) are kept."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(folder.iterdir())
     except OSError:

@@ -43,6 +43,14 @@ class ModelSession:
             ort.set_default_logger_severity(2)
         self.provider = check_actual(device, self._session.get_providers())
         self._check_io()
+        self._probe()
+
+    def _probe(self) -> None:
+        """Run the model once on a small input, so that a model whose output has the wrong shape or is
+        not finite fails once, at load (exit 3), instead of failing every file."""
+        m = self.manifest
+        frames = 2 * m.frame_multiple + m.context_left + m.context_right
+        self.run(np.full((1, frames, m.stft.bins), 0.1, np.float32), self.initial_state(1))
 
     def _check_io(self) -> None:
         m = self.manifest
