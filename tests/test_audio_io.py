@@ -89,3 +89,23 @@ def test_subtype_choice(fmt: str, inp: str | None, depth: str, want: str) -> Non
 def test_impossible_bit_depth_is_usage_error() -> None:
     with pytest.raises(UsageError, match="not possible in flac"):
         choose_subtype("flac", "PCM_16", "float")
+
+
+def test_wav_stems_that_can_pass_4_gib_are_written_as_rf64(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from vocalsplit.audio.formats import container_for
+    from vocalsplit.audio.writer import StemWriter
+
+    # 48 min of 96 kHz stereo float64 (the case that broke): 4.42 GB of data
+    assert container_for("wav", "DOUBLE", 48 * 60 * 96000, 2) == "RF64"
+    assert container_for("wav", "PCM_16", 180 * 60 * 44100, 2) == "WAV"  # 3 h of CD audio: 1.9 GB
+    assert container_for("flac", "PCM_24", 10**10, 2) == "FLAC"
+    block = tone_mix(0.5, 8000)
+    with StemWriter(tmp_path / "big.wav", 8000, 2, "wav", "FLOAT", frames=10**9) as w:
+        w.write(block)
+        w.commit()
+    info = sf.info(str(tmp_path / "big.wav"))
+    assert info.format == "RF64" and info.frames == block.shape[1]
+    back, _ = sf.read(str(tmp_path / "big.wav"), dtype="float32")
+    assert np.array_equal(back.T, block)

@@ -42,3 +42,15 @@ def choose_subtype(fmt: str, input_subtype: str | None, bit_depth: str) -> str:
 
 def is_integer_subtype(subtype: str) -> bool:
     return subtype.startswith("PCM_") or subtype == "MPEG_LAYER_III"
+
+
+WAV_LIMIT_BYTES = 0xFFFFFFFF - 1024
+"""A RIFF WAV's 32-bit size field: data beyond about 4 GiB makes a broken header."""
+_BYTES = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+
+
+def container_for(fmt: str, subtype: str, frames: int, channels: int) -> str:
+    """libsndfile's container for ``fmt``: RF64 instead of WAV when the data can pass 4 GiB."""
+    if fmt == "wav" and frames * channels * _BYTES.get(subtype, 8) > WAV_LIMIT_BYTES:
+        return "RF64"
+    return CONTAINERS[fmt]

@@ -10,7 +10,7 @@ from types import TracebackType
 import numpy as np
 import soundfile as sf
 
-from vocalsplit.audio.formats import CONTAINERS, is_integer_subtype
+from vocalsplit.audio.formats import container_for, is_integer_subtype
 from vocalsplit.errors import OutputError
 
 
@@ -22,7 +22,8 @@ class StemWriter:
     the final name.
     """
 
-    def __init__(self, path: Path, sample_rate: int, channels: int, fmt: str, subtype: str) -> None:
+    def __init__(self, path: Path, sample_rate: int, channels: int, fmt: str, subtype: str, frames: int = 0) -> None:
+        """``frames``: the expected length; a WAV whose data could pass 4 GiB is written as RF64."""
         self.path = path
         self._tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
         self._clip = is_integer_subtype(subtype)
@@ -35,7 +36,7 @@ class StemWriter:
                 "w",
                 samplerate=sample_rate,
                 channels=channels,
-                format=CONTAINERS[fmt],
+                format=container_for(fmt, subtype, frames, channels),
                 subtype=subtype,
             )
         except (OSError, sf.LibsndfileError, ValueError, TypeError, RuntimeError) as err:

@@ -129,10 +129,11 @@ def separate_file(
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)
     stream = source.open_stream(info.sample_rate, info.channels, list(todo))
     converters = {s: StreamResampler(info.sample_rate, out_rate, info.channels) for s in todo}
+    expected = int(info.frames * out_rate / info.sample_rate) + out_rate  # a second of margin
     done = 0
     with contextlib.ExitStack() as stack:
         writers = {
-            s: stack.enter_context(StemWriter(p, out_rate, info.channels, options.fmt, subtype))
+            s: stack.enter_context(StemWriter(p, out_rate, info.channels, options.fmt, subtype, expected))
             for s, p in todo.items()
         }
 
