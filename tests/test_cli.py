@@ -174,12 +174,33 @@ def test_usage_errors_exit_2(cli, song: Path, tmp_path: Path) -> None:  # type: 
 def test_collisions_and_output_equal_to_input(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a = write_audio(tmp_path / "a" / "song.wav", tone_mix(1.0, 16000), 16000)
     b = write_audio(tmp_path / "b" / "song.wav", tone_mix(1.0, 16000, seed=2), 16000)
-    code, _, stderr = cli(a, b, "-o", tmp_path / "out")
-    assert code == 2 and "would both write" in stderr and "{dir}" in stderr
+    # the default layout numbers the second song instead of stopping the batch
+    code, _, stderr = cli(a, b, "-o", tmp_path / "out", "-q")
+    assert code == 0, stderr
+    assert (tmp_path / "out" / "song" / "vocals.wav").exists() and (tmp_path / "out" / "song-2" / "vocals.wav").exists()
+    # a template of the user's: the clashing file is reported, the other separated
+    code, _, stderr = cli(a, b, "-o", tmp_path / "mine", "--filename", "{track}_{stem}.{ext}", "-q")
+    assert code == 1 and "would both write" in stderr and "{name}" in stderr
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["song_accompaniment.wav", "song_vocals.wav"]
     before = digest(a)
     code, _, stderr = cli(a, "-o", tmp_path, "--filename", "a/{track}.{ext}", "--stems", "vocals", "--overwrite")
-    assert code == 2 and "would overwrite the input" in stderr
+    assert code == 1 and "would overwrite the input" in stderr
     assert digest(a) == before
+
+
+def test_same_name_other_extension_and_odd_names_do_not_stop_a_batch(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    music = tmp_path / "music"
+    wav = write_audio(music / "song.wav", tone_mix(1.0, 16000), 16000)
+    flac = write_audio(music / "song.flac", tone_mix(1.0, 16000, seed=3), 16000)
+    odd = music / "...wav"
+    sf.write(str(odd), tone_mix(1.0, 16000, seed=4).T, 16000, format="WAV")
+    code, _, stderr = cli(wav, flac, odd, "-o", tmp_path / "default", "-q")
+    assert code == 1, stderr  # '...wav' is named '..' by {track}: reported; the other two are separated
+    assert "...wav" in stderr and "must be a relative path" in stderr
+    assert {p.name for p in (tmp_path / "default").iterdir()} == {"song", "song-2"}
+    code, _, stderr = cli(wav, flac, odd, "-o", tmp_path / "named", "-q", "--filename", "{name}/{stem}.{ext}")
+    assert code == 0, stderr
+    assert {p.name for p in (tmp_path / "named").iterdir()} == {"song.wav", "song.flac", "...wav"}
 
 
 def test_unwritable_output_folder(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -259,7 +280,7 @@ def test_interrupted_file_leaves_no_output(rnn_separator, tmp_path: Path) -> Non
     from vocalsplit.separation.inputs import InputFile
 
     song = write_audio(tmp_path / "song.wav", tone_mix(3.0, 16000), 16000)
-    plan = rnn_separator.plan([InputFile(song, "")], tmp_path / "out")[0]
+    plan = rnn_separator.plan([InputFile(song, "")], tmp_path / "out")[0][0]
 
     def interrupt(seconds: float) -> None:
         if seconds > 1.0:

@@ -6,10 +6,12 @@ import string
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from vocalsplit.defaults import FILENAME_TEMPLATE
 from vocalsplit.errors import UsageError
 from vocalsplit.separation.inputs import InputFile
 
-FIELDS = ("track", "stem", "ext", "model", "dir")
+FIELDS = ("track", "name", "stem", "ext", "model", "dir")
+"""``{track}`` the input's name without extension, ``{name}`` with it (tells song.wav from song.flac)."""
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,14 @@ class OutputPlan:
     input: InputFile
     outputs: dict[str, Path]
     """stem name → output path."""
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """An input whose outputs cannot be named (it is reported and skipped; the others go on)."""
+
+    input: InputFile
+    message: str
 
 
 def check_template(template: str, stems: int = 1) -> None:
@@ -40,8 +50,10 @@ def check_template(template: str, stems: int = 1) -> None:
         raise UsageError(f"--filename {template!r}: must be a path relative to -o, not an absolute one")
 
 
-def render(template: str, out_dir: Path, item: InputFile, stem: str, ext: str, model: str) -> Path:
-    text = template.format(track=item.path.stem, stem=stem, ext=ext, model=model, dir=item.relative_dir)
+def render(template: str, out_dir: Path, item: InputFile, stem: str, ext: str, model: str, suffix: str = "") -> Path:
+    """The output path of ``stem`` for ``item``; ``suffix`` is appended to ``{track}`` (clash resolution)."""
+    fields = {"track": item.path.stem + suffix, "name": item.path.name, "dir": item.relative_dir}
+    text = template.format(**fields, stem=stem, ext=ext, model=model)
     parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in ("", "/", ".")]
     if not parts or ".." in parts:
         raise UsageError(
@@ -52,25 +64,47 @@ def render(template: str, out_dir: Path, item: InputFile, stem: str, ext: str, m
 
 def plan_outputs(
     items: list[InputFile], out_dir: Path, template: str, stems: list[str], ext: str, model: str
-) -> list[OutputPlan]:
-    """Name every output; raise UsageError if two would collide or one would replace an input."""
+) -> tuple[list[OutputPlan], list[PlanProblem]]:
+    """Name every output. An input whose outputs would replace an input, or (with a template of the
+    user's) collide with another input's, is a problem of its own; the default layout resolves
+    collisions by numbering the later track (``song-2``)."""
     check_template(template, len(stems))
-    plans = []
+    plans, problems = [], []
     owner: dict[Path, Path] = {}
     inputs = {i.path.resolve() for i in items}
     for item in items:
-        outputs = {}
-        for stem in stems:
-            path = render(template, out_dir, item, stem, ext, model)
-            key = path.resolve()
-            if key in inputs:
-                raise UsageError(f"output {path} would overwrite the input {key}; choose another -o or --filename")
-            if key in owner:
-                raise UsageError(
-                    f"{item.path} and {owner[key]} would both write {path}; add {{dir}} or another "
-                    "field to --filename (e.g. '{dir}/{track}/{stem}.{ext}')"
-                )
-            owner[key] = item.path
-            outputs[stem] = path
+        try:
+            outputs = _name_outputs(item, out_dir, template, stems, ext, model, owner, inputs)
+        except UsageError as err:
+            problems.append(PlanProblem(item, str(err)))
+            continue
+        owner.update({p.resolve(): item.path for p in outputs.values()})
         plans.append(OutputPlan(item, outputs))
-    return plans
+    return plans, problems
+
+
+def _name_outputs(
+    item: InputFile,
+    out_dir: Path,
+    template: str,
+    stems: list[str],
+    ext: str,
+    model: str,
+    owner: dict[Path, Path],
+    inputs: set[Path],
+) -> dict[str, Path]:
+    for n in range(1, 1000 if template == FILENAME_TEMPLATE else 2):
+        suffix = "" if n == 1 else f"-{n}"
+        outputs = {stem: render(template, out_dir, item, stem, ext, model, suffix) for stem in stems}
+        for path in outputs.values():
+            if path.resolve() in inputs:
+                raise UsageError(
+                    f"output {path} would overwrite the input {path.resolve()}; choose another -o or --filename"
+                )
+        taken = [p for p in outputs.values() if p.resolve() in owner]
+        if not taken:
+            return outputs
+    raise UsageError(
+        f"{item.path} and {owner[taken[0].resolve()]} would both write {taken[0]}; add {{name}} or {{dir}} to "
+        "--filename (e.g. '{dir}/{name}/{stem}.{ext}')"
+    )

@@ -19,11 +19,12 @@ from vocalsplit.audio.reader import AudioInfo
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.catalog.registry import resolve_model
 from vocalsplit.choices import BitDepth, Existing, Mask, OutputFormat, parse
+from vocalsplit.errors import UsageError
 from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession
 from vocalsplit.separation.files import FileResult, OutputOptions, check_input, separate_file
 from vocalsplit.separation.inputs import InputFile
-from vocalsplit.separation.outputs import OutputPlan, plan_outputs
+from vocalsplit.separation.outputs import OutputPlan, PlanProblem, plan_outputs
 from vocalsplit.separation.pipeline import check_stems, chunk_frames, open_stream, separate_array
 from vocalsplit.separation.shifts import StemStream, check_shifts
 
@@ -97,8 +98,8 @@ class Separator:
         filename: str = defaults.FILENAME_TEMPLATE,
         stems: list[str] | None = None,
         fmt: OutputFormat | str = defaults.FORMAT,
-    ) -> list[OutputPlan]:
-        """Name every output; raise UsageError if two would collide or one would replace an input."""
+    ) -> tuple[list[OutputPlan], list[PlanProblem]]:
+        """Name every output; an input whose outputs cannot be named is a problem of its own (see ``outputs``)."""
         ext = str(parse(OutputFormat, fmt, "--format"))
         return plan_outputs(items, out_dir, filename, self.stems(stems), ext, self.manifest.name)
 
@@ -121,6 +122,9 @@ class Separator:
         progress: Callable[[float], None] | None = None,
     ) -> FileResult:
         """Write ``out_dir/<filename>`` for each stem and return what was done (files in, files out)."""
-        plan = self.plan([InputFile(Path(input_path), "")], Path(out_dir), filename, stems, fmt)[0]
+        plans, problems = self.plan([InputFile(Path(input_path), "")], Path(out_dir), filename, stems, fmt)
+        if problems:
+            raise UsageError(problems[0].message)
+        plan = plans[0]
         options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing)
         return self.write_stems(plan, options, progress)
