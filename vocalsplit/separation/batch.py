@@ -112,9 +112,10 @@ def prepare_batch(
             usable.append(item)
         except VocalsplitError as err:
             failures.append(FileResult(item.path, "failed", error=str(err)))
-    plans, problems = separator.plan(usable, out_dir, filename, chosen, options.fmt)
-    failures += [FileResult(p.input.path, "failed", error=p.message) for p in problems]
-    durations = [d for item, d in zip(usable, durations, strict=True) if item in {p.input for p in plans}]
+    plans, unnamed = separator.plan(usable, out_dir, filename, chosen, options.fmt)
+    failures += [FileResult(p.input.path, "failed", error=p.message) for p in unnamed]
+    planned = {p.input for p in plans}
+    durations = [d for item, d in zip(usable, durations, strict=True) if item in planned]
     if plans:
         _check_out_dir(out_dir)
     for folder in sorted({p.parent for plan in plans for p in plan.outputs.values()}):
