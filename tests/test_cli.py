@@ -385,3 +385,33 @@ def test_partials_of_dead_runs_are_removed_at_the_next_start(cli, song: Path, tm
     assert code == 0, stderr
     assert not stale.exists() and alive.exists()
     assert (folder / "vocals.wav").exists()
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac"])
+def test_truncated_input_is_separated_with_a_warning_in_the_terminal_and_the_report(
+    cli, tmp_path: Path, ext: str
+) -> None:  # type: ignore[no-untyped-def]
+    full = write_audio(tmp_path / f"full.{ext}", tone_mix(10.0, 16000), 16000, "PCM_16")
+    cut = tmp_path / f"cut.{ext}"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 10])
+    code, _, stderr = cli(cut, "-o", tmp_path / "out", "--report", tmp_path / "r.json")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert code == 0, stderr
+    said = "10.00 s its header announces" if ext == "wav" else "the stems end there"  # FLAC: the decoder fails
+    assert "warning:" in stderr and said in stderr
+    assert report["totals"]["warnings"] >= 1 and said in report["files"][0]["warnings"][-1]
+    code, _, stderr = cli(full, "-o", tmp_path / "out2", "-q")
+    assert code == 0 and "warning" not in stderr
+
+
+def test_a_damaged_flac_frame_is_replaced_by_silence_and_the_rest_separated(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    song = write_audio(tmp_path / "song.flac", tone_mix(10.0, 16000), 16000, "PCM_16")
+    data = bytearray(song.read_bytes())
+    for k in range(5):
+        data[len(data) // 2 + 7 * k] ^= 0x10
+    song.write_bytes(bytes(data))
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "-q")
+    assert code == 0, stderr
+    assert "decoding failed at" in stderr and "replaced by silence" in stderr and "Traceback" not in stderr
+    assert sf.info(str(tmp_path / "out" / "song" / "vocals.wav")).frames == 160000  # the whole song

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import struct
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class AudioInfo:
     subtype: str | None
     """libsndfile subtype such as ``PCM_16`` or ``FLOAT``; None for audioread inputs."""
     backend: str
+    announced_frames: int | None = None
+    """The length the file's header announces, where it says one that the decoder does not report
+    (a cut WAV: libsndfile reports what is there, the header what should be)."""
 
     @property
     def duration(self) -> float:
@@ -50,7 +54,39 @@ def probe(path: Path) -> AudioInfo:
         return _probe_audioread(path, sf_err)
     if info.samplerate <= 0 or info.channels <= 0:
         raise InputAudioError(f"{path}: invalid header (rate {info.samplerate}, channels {info.channels})")
-    return AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames), info.subtype, "soundfile")
+    announced = _wav_announced_frames(path, info.channels) if info.format == "WAV" else None
+    return AudioInfo(
+        path, int(info.samplerate), int(info.channels), int(info.frames), info.subtype, "soundfile", announced
+    )
+
+
+def _wav_announced_frames(path: Path, channels: int) -> int | None:
+    """Frames the ``data`` chunk of a RIFF WAV announces; None if unknown or a streaming size (0, 0xFFFFFFFF).
+
+    Hand-written (a few bytes of RIFF): libsndfile only mentions the mismatch in its log text."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            while chunk := f.read(8):
+                if len(chunk) < 8:
+                    return None
+                name, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if name == b"fmt ":
+                    fmt = f.read(size)
+                    block_align = struct.unpack("<H", fmt[12:14])[0] if len(fmt) >= 14 else 0
+                    f.seek(size % 2, 1)
+                elif name == b"data":
+                    if size in (0, 0xFFFFFFFF) or block_align <= 0:
+                        return None
+                    return size // block_align
+                else:
+                    f.seek(size + size % 2, 1)
+    except (OSError, struct.error):
+        return None
+    return None
 
 
 def _probe_audioread(path: Path, sf_err: Exception) -> AudioInfo:
@@ -67,24 +103,56 @@ def _probe_audioread(path: Path, sf_err: Exception) -> AudioInfo:
     return AudioInfo(path, rate, channels, int(round(duration * rate)), None, "audioread")
 
 
-def read_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
-    """Yield blocks ``(channels, n)`` float32; raise InputAudioError on decode failure."""
+def read_blocks(info: AudioInfo, block_frames: int, warn: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
+    """Yield blocks ``(channels, n)`` float32; raise InputAudioError if nothing can be decoded.
+
+    A decode error after the start (a flipped bit, a cut file) is not fatal: the damaged
+    stretch is replaced by silence and decoding resumes after it, or the stream ends there;
+    ``warn`` is told the time and the length replaced."""
     if info.backend == "soundfile":
-        yield from _soundfile_blocks(info, block_frames)
+        yield from _soundfile_blocks(info, block_frames, warn or (lambda message: None))
     else:
         yield from _audioread_blocks(info, block_frames)
 
 
-def _soundfile_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
-    try:
-        with sf.SoundFile(str(info.path)) as f:
-            while True:
-                block = f.read(block_frames, dtype="float32", always_2d=True)
-                if block.shape[0] == 0:
-                    break
-                yield np.ascontiguousarray(block.T)
-    except (sf.LibsndfileError, RuntimeError) as err:
-        raise InputAudioError(f"{info.path}: decoding failed ({_short(err)})") from err
+SKIP_FRAMES = 4608
+"""Samples skipped past a decode error before decoding is tried again (a FLAC/MP3 frame or more)."""
+MAX_REPAIRS = 100
+MAX_STUCK = 2
+"""Failures in a row, with nothing decoded between them, after which the rest counts as missing."""
+
+
+def _soundfile_blocks(info: AudioInfo, block_frames: int, warn: Callable[[str], None]) -> Iterator[np.ndarray]:
+    position, repairs, stuck, size = 0, 0, 0, block_frames
+    while True:
+        try:
+            with _quiet_native_stderr():  # libmpg123 prints notes ("Xing stream size") when a file is opened
+                opened = sf.SoundFile(str(info.path))
+            with opened as f:
+                if position:
+                    f.seek(position)
+                while True:
+                    block = f.read(size, dtype="float32", always_2d=True)
+                    if block.shape[0] == 0:
+                        return
+                    position, stuck = position + block.shape[0], 0
+                    yield np.ascontiguousarray(block.T)
+        except (sf.LibsndfileError, RuntimeError) as err:
+            if size > SKIP_FRAMES:  # first recover what decodes before the damage, in small steps
+                size = SKIP_FRAMES
+                continue
+            if position == 0:
+                raise InputAudioError(f"{info.path}: decoding failed ({_short(err)})") from err
+            at = position / info.sample_rate
+            skip = min(SKIP_FRAMES, max(0, info.frames - position))
+            repairs, stuck = repairs + 1, stuck + 1
+            if skip == 0 or stuck > MAX_STUCK or repairs > MAX_REPAIRS:  # nothing decodable follows: a cut file
+                warn(f"{info.path}: decoding failed at {at:.2f} s ({_short(err)}); the stems end there")
+                return
+            seconds = skip / info.sample_rate
+            warn(f"{info.path}: decoding failed at {at:.2f} s ({_short(err)}); {seconds:.3f} s replaced by silence")
+            yield np.zeros((info.channels, skip), np.float32)
+            position += skip
 
 
 def _audioread_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:

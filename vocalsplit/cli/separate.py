@@ -106,6 +106,8 @@ def separate(
         say_error(str(problem.error))
     with interrupts_clean_up():
         results = _run_with_progress(job, quiet, verbose)
+    for warning in (w for r in results for w in r.warnings):
+        say_error(warning, label="warning")
     summary = job.summary(results, time.perf_counter() - started, device)
     if report is not None:
         try:
@@ -175,7 +177,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         table.add_row(Path(f["input"]).name, status, f"{f['duration_s']:.1f}", f"{f['wall_s']:.2f}", speed, detail)
     out.print(table)
     t = summary["totals"]
-    out.print(f"{t['ok']} separated, {t['skipped']} skipped, {t['failed']} failed in {t['wall_s']:.1f} s")
+    warned = f", {t['warnings']} warning(s)" if t["warnings"] else ""
+    out.print(f"{t['ok']} separated, {t['skipped']} skipped, {t['failed']} failed{warned} in {t['wall_s']:.1f} s")
 
 
 def _write_report(path: Path, summary: dict[str, Any]) -> None:

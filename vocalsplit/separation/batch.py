@@ -54,6 +54,7 @@ class BatchJob:
                 "ok": sum(f["status"] == "ok" for f in files),
                 "skipped": sum(f["status"] == "skipped" for f in files),
                 "failed": sum(f["status"] == "failed" for f in files),
+                "warnings": sum(len(f["warnings"]) for f in files),
                 "audio_s": round(sum(f["duration_s"] for f in files), 3),
                 "wall_s": round(wall_s, 3),
             },
@@ -73,6 +74,7 @@ def _result_dict(r: FileResult) -> dict[str, Any]:
         "provider": r.provider,
         "outputs": {s: str(p) for s, p in r.outputs.items()} if r.status != "failed" else {},
         "error": r.error,
+        "warnings": list(r.warnings),
     }
 
 

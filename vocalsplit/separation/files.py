@@ -82,6 +82,8 @@ class FileResult:
     channels: int | None = None
     provider: str | None = None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    """What went through but the user must know (e.g. a truncated input)."""
 
     @property
     def x_realtime(self) -> float | None:
@@ -131,6 +133,7 @@ def separate_file(
     converters = {s: StreamResampler(info.sample_rate, out_rate, info.channels) for s in todo}
     expected = int(info.frames * out_rate / info.sample_rate) + out_rate  # a second of margin
     done = 0
+    notes: list[str] = []
     with contextlib.ExitStack() as stack:
         writers = {
             s: stack.enter_context(StemWriter(p, out_rate, info.channels, options.fmt, subtype, expected))
@@ -142,7 +145,7 @@ def separate_file(
                 writers[s].write(converters[s].push(y, last=last))
 
         try:
-            for block in read_blocks(info, options.block_frames):
+            for block in read_blocks(info, options.block_frames, notes.append):
                 write(stream.push(block), last=False)
                 done += block.shape[1]
                 if progress is not None:
@@ -162,4 +165,21 @@ def separate_file(
         sample_rate=out_rate,
         channels=info.channels,
         provider=provider,
+        warnings=notes or _length_warnings(info, done),
     )
+
+
+TRUNCATION_TOLERANCE_S = 0.05
+"""Decoders' length estimates (MP3 padding) may be off by this much without the file being cut."""
+
+
+def _length_warnings(info: AudioInfo, decoded: int) -> list[str]:
+    """A warning when fewer samples were decoded than the file's header announced (a cut or damaged file)."""
+    announced = max(info.frames, info.announced_frames or 0)
+    missing = (announced - decoded) / info.sample_rate
+    if missing <= TRUNCATION_TOLERANCE_S:
+        return []
+    return [
+        f"{info.path}: truncated input: decoded {decoded / info.sample_rate:.2f} s of the "
+        f"{announced / info.sample_rate:.2f} s its header announces; the stems end there ({missing:.2f} s missing)"
+    ]
