@@ -415,3 +415,41 @@ def test_a_damaged_flac_frame_is_replaced_by_silence_and_the_rest_separated(cli,
     assert code == 0, stderr
     assert "decoding failed at" in stderr and "replaced by silence" in stderr and "Traceback" not in stderr
     assert sf.info(str(tmp_path / "out" / "song" / "vocals.wav")).frames == 160000  # the whole song
+
+
+def test_an_output_written_meanwhile_by_another_run_is_never_replaced(rnn_separator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from vocalsplit.choices import Existing
+    from vocalsplit.errors import OutputError
+    from vocalsplit.separation.files import OutputOptions
+    from vocalsplit.separation.inputs import InputFile
+
+    song = write_audio(tmp_path / "song.wav", tone_mix(3.0, 16000), 16000)
+    plan = rnn_separator.plan([InputFile(song, "")], tmp_path / "out")[0][0]
+    theirs = plan.outputs["vocals"]
+
+    def other_run_finishes_first(seconds: float) -> None:
+        if seconds > 1.0 and not theirs.exists():
+            theirs.write_bytes(b"the other run's stem")
+
+    with pytest.raises(OutputError, match="exists"):
+        rnn_separator.write_stems(plan, OutputOptions(block_frames=8000), progress=other_run_finishes_first)
+    assert theirs.read_bytes() == b"the other run's stem"
+    assert not list(theirs.parent.glob(".*partial*"))
+    # with --overwrite the same situation replaces it, as asked
+    theirs.unlink()
+    result = rnn_separator.write_stems(
+        plan, OutputOptions(block_frames=8000, existing=Existing.OVERWRITE), progress=other_run_finishes_first
+    )
+    assert result.status == "ok" and sf.info(str(theirs)).frames == 48000
+
+
+def test_a_report_that_cannot_be_written_is_refused_before_any_work(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--report", folder)
+    assert code == 2 and f"--report {folder} is a folder" in stderr
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--report", blocked / "r.json")
+    assert code == 2 and "cannot write there" in stderr
+    assert not (tmp_path / "out").exists()  # nothing was separated

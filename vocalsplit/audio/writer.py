@@ -58,10 +58,18 @@ class StemWriter:
         except (OSError, sf.LibsndfileError, RuntimeError) as err:
             raise OutputError(f"cannot write {self.path}: {err}") from err
 
-    def commit(self) -> None:
+    def commit(self, replace: bool = False) -> None:
+        """Publish the finished file under its name. Without ``replace`` an existing file is never
+        replaced, not even one that another run wrote meanwhile: that is an OutputError ("exists")."""
         try:
             self._file.close()
-            os.replace(self._tmp, self.path)
+            if replace:
+                os.replace(self._tmp, self.path)
+            else:
+                _publish_new(self._tmp, self.path)
+        except FileExistsError as err:
+            self.abort()
+            raise OutputError(f"{self.path} exists (written meanwhile by another run?); not replaced") from err
         except OSError as err:
             self.abort()
             raise OutputError(f"cannot finish {self.path}: {err}") from err
@@ -84,6 +92,21 @@ class StemWriter:
     ) -> None:
         if exc_type is not None or not self._file.closed:
             self.abort()
+
+
+def _publish_new(tmp: Path, path: Path) -> None:
+    """Rename ``tmp`` to ``path`` unless ``path`` exists, atomically: a hard link fails on an existing
+    name (``os.replace`` would silently replace it). File systems without hard links get an
+    exclusive create of the name, then the rename over it."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 PARTIAL = re.compile(r"^\..+\.partial-(?P<pid>\d+)(\.[A-Za-z0-9]+)?$")

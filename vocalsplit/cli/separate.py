@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -92,6 +93,8 @@ def separate(
         existing = Existing.OVERWRITE if overwrite else Existing.SKIP if skip_existing else Existing.ERROR
         options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing)
         check_request(inputs, filename, wanted)
+        if report is not None:
+            _check_report(report)
         separator = Separator(model, device, mask, chunk_seconds, models_dir, shifts)
         job = prepare_batch(separator, inputs, output, options, filename, wanted)
     except VocalsplitError as error:
@@ -181,8 +184,23 @@ def _print_summary(summary: dict[str, Any]) -> None:
     out.print(f"{t['ok']} separated, {t['skipped']} skipped, {t['failed']} failed{warned} in {t['wall_s']:.1f} s")
 
 
+def _check_report(path: Path) -> None:
+    """Refuse a --report that cannot be written before any work is done."""
+    if path.is_dir():
+        raise UsageError(f"--report {path} is a folder; give a file name, e.g. {path / 'report.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.probe-"):
+            pass
+    except OSError as error:
+        raise UsageError(f"--report {path}: cannot write there ({error.strerror or error})") from error
+
+
 def _write_report(path: Path, summary: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the report atomically; nothing is left behind if that fails (a full disk)."""
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -155,7 +155,7 @@ def separate_file(
             message = str(err)
             raise InputAudioError(message if message.startswith(str(path)) else f"{path}: {message}") from err
         for w in writers.values():
-            w.commit()
+            w.commit(replace=options.existing == Existing.OVERWRITE)
     return FileResult(
         path,
         "ok",
