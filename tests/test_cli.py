@@ -453,3 +453,20 @@ def test_a_report_that_cannot_be_written_is_refused_before_any_work(cli, song: P
     code, _, stderr = cli(song, "-o", tmp_path / "out", "--report", blocked / "r.json")
     assert code == 2 and "cannot write there" in stderr
     assert not (tmp_path / "out").exists()  # nothing was separated
+
+
+def test_clipped_stems_are_counted_and_said_and_float_output_keeps_them(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    t = np.arange(3 * 16000) / 16000
+    square = np.sign(np.sin(2 * np.pi * 110 * t))[None].repeat(2, axis=0).astype(np.float32)  # full scale
+    song = write_audio(tmp_path / "loud.wav", square * 0.999, 16000, "PCM_16")
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "-q", "--mask", "binary", "--report", tmp_path / "r.json")
+    assert code == 0, stderr
+    warnings = json.loads((tmp_path / "r.json").read_text())["files"][0]["warnings"]
+    assert warnings and all("passed full scale" in w and "--bit-depth float" in w for w in warnings)
+    assert "passed full scale" in stderr
+    code, _, stderr = cli(song, "-o", tmp_path / "float", "-q", "--mask", "binary", "--bit-depth", "float")
+    assert code == 0 and "full scale" not in stderr
+    vocals, _ = sf.read(str(tmp_path / "float" / "loud" / "vocals.wav"))
+    acc, _ = sf.read(str(tmp_path / "float" / "loud" / "accompaniment.wav"))
+    assert max(np.max(np.abs(vocals)), np.max(np.abs(acc))) > 1.0  # kept, not clamped
+    assert np.max(np.abs(vocals + acc - sf.read(str(song))[0])) < 1e-4

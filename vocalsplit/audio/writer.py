@@ -27,6 +27,9 @@ class StemWriter:
         self.path = path
         self._tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
         self._clip = is_integer_subtype(subtype)
+        self.clipped = 0
+        """Samples beyond full scale that an integer format had to clamp."""
+        self.peak = 0.0
         # folders this writer creates are removed again if it is aborted
         self._new_dirs = [d for d in [path.parent, *path.parent.parents] if not d.exists()]
         try:
@@ -52,7 +55,13 @@ class StemWriter:
         """Append ``(channels, n)`` float32 samples."""
         if block.shape[1] == 0:
             return
-        data = np.clip(block, -1.0, 1.0) if self._clip else block
+        data = block
+        if self._clip:
+            over = np.abs(block) > 1.0
+            if over.any():
+                self.clipped += int(np.count_nonzero(over))
+                self.peak = max(self.peak, float(np.max(np.abs(block))))
+                data = np.clip(block, -1.0, 1.0)
         try:
             self._file.write(np.ascontiguousarray(data.T))
         except (OSError, sf.LibsndfileError, RuntimeError) as err:

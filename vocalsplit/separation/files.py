@@ -156,6 +156,7 @@ def separate_file(
             raise InputAudioError(message if message.startswith(str(path)) else f"{path}: {message}") from err
         for w in writers.values():
             w.commit(replace=options.existing == Existing.OVERWRITE)
+        notes += [_clipping_note(stem, w) for stem, w in writers.items() if w.clipped]
     return FileResult(
         path,
         "ok",
@@ -165,7 +166,7 @@ def separate_file(
         sample_rate=out_rate,
         channels=info.channels,
         provider=provider,
-        warnings=notes or _length_warnings(info, done),
+        warnings=notes + ([] if any("decoding failed" in n for n in notes) else _length_warnings(info, done)),
     )
 
 
@@ -183,3 +184,11 @@ def _length_warnings(info: AudioInfo, decoded: int) -> list[str]:
         f"{info.path}: truncated input: decoded {decoded / info.sample_rate:.2f} s of the "
         f"{announced / info.sample_rate:.2f} s its header announces; the stems end there ({missing:.2f} s missing)"
     ]
+
+
+def _clipping_note(stem: str, writer: StemWriter) -> str:
+    peak_db = 20 * np.log10(writer.peak)
+    return (
+        f"{writer.path}: {writer.clipped} samples of the {stem} passed full scale (peak +{peak_db:.1f} dBFS) and "
+        "were clamped; --bit-depth float keeps them"
+    )
