@@ -108,7 +108,6 @@ BAD_INPUTS = {
     "empty.wav": (lambda p: p.write_bytes(b""), "empty file"),
     "zero.wav": (lambda p: write_audio(p, np.zeros((2, 0), np.float32), 16000), "empty (0 samples)"),
     "short.wav": (lambda p: write_audio(p, tone_mix(0.01, 16000), 16000), "too short"),
-    "silent.wav": (lambda p: write_audio(p, np.zeros((2, 16000), np.float32), 16000), "all silent"),
     "nan.wav": (_float_wav_with_nan, "NaN or infinite"),
     "truncated.flac": (
         lambda p: (write_audio(p, tone_mix(3.0, 16000), 16000), p.write_bytes(p.read_bytes()[:4000])),
@@ -470,3 +469,31 @@ def test_clipped_stems_are_counted_and_said_and_float_output_keeps_them(cli, tmp
     acc, _ = sf.read(str(tmp_path / "float" / "loud" / "accompaniment.wav"))
     assert max(np.max(np.abs(vocals)), np.max(np.abs(acc))) > 1.0  # kept, not clamped
     assert np.max(np.abs(vocals + acc - sf.read(str(song))[0])) < 1e-4
+
+
+def test_a_digitally_silent_input_gets_silent_stems_and_a_warning(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    silent = write_audio(tmp_path / "silent.wav", np.zeros((2, 16000), np.float32), 16000, "PCM_16")
+    code, _, stderr = cli(silent, "-o", tmp_path / "out", "-q")
+    assert code == 0, stderr
+    assert "digitally silent" in stderr
+    for stem in ("vocals", "accompaniment"):
+        audio, _ = sf.read(str(tmp_path / "out" / "silent" / f"{stem}.wav"))
+        assert audio.shape == (16000, 2) and not audio.any()
+
+
+def test_a_file_named_like_an_option_gets_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from vocalsplit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "-song.wav", tone_mix(1.0, 16000), 16000)
+    monkeypatch.setattr(sys, "argv", ["vocalsplit", "-song.wav", "-o", "out"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    assert "'-song.wav' is a file whose name starts with '-': write ./-song.wav" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["vocalsplit", "-o", "out", "-q", "--", "-song.wav"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 0 and (tmp_path / "out" / "-song" / "vocals.wav").exists()

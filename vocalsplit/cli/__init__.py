@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 from vocalsplit.cli import doctor, evaluate, models, separate, train
-from vocalsplit.cli.app import COMMANDS, app, route
+from vocalsplit.cli.app import COMMANDS, app, dash_named_files, route
+from vocalsplit.cli.common import USAGE, say_error
 
 __all__ = ["COMMANDS", "app", "main", "route"]
 _COMMAND_MODULES = (separate, models, doctor, train, evaluate)
@@ -17,4 +18,10 @@ _COMMAND_MODULES = (separate, models, doctor, train, evaluate)
 
 def main() -> None:
     """Console-script entry point."""
-    app(args=route(sys.argv[1:]), prog_name="vocalsplit")
+    args = sys.argv[1:]
+    for name in dash_named_files(args):
+        say_error(
+            f"{name!r} is a file whose name starts with '-': write ./{name}, or give the options first, then --, then the file"
+        )
+        sys.exit(USAGE)
+    app(args=route(args), prog_name="vocalsplit")

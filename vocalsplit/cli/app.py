@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,3 +51,9 @@ def route(args: list[str]) -> list[str]:
     if args and args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version"):
         return ["separate", *args]
     return args
+
+
+def dash_named_files(args: list[str]) -> list[str]:
+    """Arguments before any ``--`` that look like options but name existing files (``-song.wav``)."""
+    before = args[: args.index("--")] if "--" in args else args
+    return [a for a in before if a.startswith("-") and len(a) > 1 and Path(a).exists()]

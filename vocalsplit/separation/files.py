@@ -17,7 +17,7 @@ from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.writer import StemWriter
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.choices import BitDepth, Existing, OutputFormat, parse
-from vocalsplit.defaults import BLOCK_FRAMES
+from vocalsplit.defaults import BLOCK_FRAMES, SILENCE_PEAK
 from vocalsplit.errors import InputAudioError, OutputError, UsageError
 from vocalsplit.separation.outputs import OutputPlan
 from vocalsplit.separation.shifts import StemStream
@@ -134,6 +134,7 @@ def separate_file(
     expected = int(info.frames * out_rate / info.sample_rate) + out_rate  # a second of margin
     done = 0
     notes: list[str] = []
+    peak = 0.0
     with contextlib.ExitStack() as stack:
         writers = {
             s: stack.enter_context(StemWriter(p, out_rate, info.channels, options.fmt, subtype, expected))
@@ -146,6 +147,7 @@ def separate_file(
 
         try:
             for block in read_blocks(info, options.block_frames, notes.append):
+                peak = max(peak, float(np.max(np.abs(block)))) if block.size else peak
                 write(stream.push(block), last=False)
                 done += block.shape[1]
                 if progress is not None:
@@ -157,6 +159,8 @@ def separate_file(
         for w in writers.values():
             w.commit(replace=options.existing == Existing.OVERWRITE)
         notes += [_clipping_note(stem, w) for stem, w in writers.items() if w.clipped]
+    if peak <= SILENCE_PEAK:
+        notes.append(f"{path}: the input is digitally silent: its stems are silent too")
     return FileResult(
         path,
         "ok",

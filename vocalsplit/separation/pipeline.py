@@ -118,8 +118,6 @@ class SeparationStream:
     def finish(self) -> dict[str, np.ndarray]:
         if self._samples_in == 0:
             raise InputAudioError("audio is empty (0 samples)")
-        if self._peak <= defaults.SILENCE_PEAK:
-            raise InputAudioError("audio is all silent: there is nothing to separate")
         self._analyse(self._down.flush(), limit=None)
         spec_tail = self._stft.flush()
         self._spec = np.concatenate([self._spec, spec_tail], axis=2)
