@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from types import TracebackType
 
@@ -49,7 +50,7 @@ class StemWriter:
                     d.rmdir()
                 except OSError:
                     break
-            raise OutputError(f"cannot write {path}: {err}") from err
+            raise OutputError(f"cannot write {path}: {_why(path.parent, err)}") from err
 
     def write(self, block: np.ndarray) -> None:
         """Append ``(channels, n)`` float32 samples."""
@@ -65,7 +66,7 @@ class StemWriter:
         try:
             self._file.write(np.ascontiguousarray(data.T))
         except (OSError, sf.LibsndfileError, RuntimeError) as err:
-            raise OutputError(f"cannot write {self.path}: {err}") from err
+            raise OutputError(f"cannot write {self.path}: {_why(self.path.parent, err)}") from err
 
     def commit(self, replace: bool = False) -> None:
         """Publish the finished file under its name. Without ``replace`` an existing file is never
@@ -101,6 +102,25 @@ class StemWriter:
     ) -> None:
         if exc_type is not None or not self._file.closed:
             self.abort()
+
+
+LOW_SPACE_BYTES = 16 * 2**20
+
+
+def _why(folder: Path, err: BaseException) -> str:
+    """What a failed write means for the user: libsndfile says only "System error."."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    if free is not None and free < LOW_SPACE_BYTES:
+        return f"no space left on device ({free / 2**20:.0f} MB free)"
+    if folder.exists() and not os.access(folder, os.W_OK):
+        return "permission denied"
+    text = str(err).strip().rstrip(".")
+    if "System error" in text:
+        return "the system refused the write (disk full, file too large for the file system, or no permission)"
+    return text
 
 
 def _publish_new(tmp: Path, path: Path) -> None:
