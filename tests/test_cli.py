@@ -497,3 +497,23 @@ def test_a_file_named_like_an_option_gets_a_hint(tmp_path: Path, monkeypatch: py
     with pytest.raises(SystemExit) as stop:
         main()
     assert stop.value.code == 0 and (tmp_path / "out" / "-song" / "vocals.wav").exists()
+
+
+def test_mp3_limits_are_met_or_said_before_the_work(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    six = write_audio(tmp_path / "six.wav", tone_mix(1.0, 16000, channels=6), 16000)
+    hi = write_audio(tmp_path / "hi.wav", tone_mix(1.0, 96000), 96000)
+    code, _, stderr = cli(six, hi, "-o", tmp_path / "out", "--format", "mp3", "-q")
+    assert code == 1, stderr  # the 6-channel file is refused, the 96 kHz one written at 48 kHz
+    assert "6 channels; mp3 holds at most 2: use --format flac or wav" in stderr
+    assert "mp3 cannot hold 96000 Hz: stems written at 48000 Hz" in stderr
+    assert sf.info(str(tmp_path / "out" / "hi" / "vocals.mp3")).samplerate == 48000
+    assert not (tmp_path / "out" / "six").exists()
+    code, _, stderr = cli(hi, "-o", tmp_path / "out2", "--format", "mp3", "--sample-rate", "96000")
+    assert code == 2 and "mp3 holds only" in stderr
+
+
+def test_text_named_like_audio_is_not_an_audio_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fake = tmp_path / "notes.flac"
+    fake.write_text("these are my notes, not a song\n" * 20)
+    code, _, stderr = cli(fake, "-o", tmp_path / "out", "-q")
+    assert code == 1 and "not an audio file" in stderr and "0 samples" not in stderr

@@ -100,6 +100,11 @@ def _probe_audioread(path: Path, sf_err: Exception) -> AudioInfo:
             f"{path}: cannot decode: not an audio file, corrupt, or a format that needs ffmpeg "
             f"(libsndfile: {_short(sf_err)}; audioread: {_short(err)})"
         ) from err
+    if rate <= 0 or channels <= 0 or not duration > 0:
+        raise InputAudioError(
+            f"{path}: not an audio file (or a damaged one): the decoder found rate {rate}, "
+            f"{channels} channels, {duration:g} s"
+        )
     return AudioInfo(path, rate, channels, int(round(duration * rate)), None, "audioread")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from vocalsplit import __version__
 from vocalsplit.audio.writer import remove_stale_partials
 from vocalsplit.errors import UsageError, VocalsplitError
-from vocalsplit.separation.files import FileResult, OutputOptions
+from vocalsplit.separation.files import FileResult, OutputOptions, check_container
 from vocalsplit.separation.inputs import collect_inputs
 from vocalsplit.separation.outputs import OutputPlan, check_template
 from vocalsplit.separation.separator import Separator
@@ -110,7 +110,9 @@ def prepare_batch(
     usable, durations = [], []
     for item in items:
         try:
-            durations.append(separator.check_input(item.path).duration)
+            info = separator.check_input(item.path)
+            check_container(info, options)
+            durations.append(info.duration)
             usable.append(item)
         except VocalsplitError as err:
             failures.append(FileResult(item.path, "failed", error=str(err)))

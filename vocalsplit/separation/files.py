@@ -23,6 +23,8 @@ from vocalsplit.separation.outputs import OutputPlan
 from vocalsplit.separation.shifts import StemStream
 
 MIN_RATE, MAX_RATE, MP3_MAX_RATE = 1000, 768000, 48000
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+MP3_MAX_CHANNELS = 2
 
 
 class StreamSource(Protocol):
@@ -66,8 +68,9 @@ class OutputOptions:
         choose_subtype(options.fmt, None, options.bit_depth)
         if sample_rate is not None and not MIN_RATE <= sample_rate <= MAX_RATE:
             raise UsageError(f"--sample-rate {sample_rate}: must be between {MIN_RATE} and {MAX_RATE} Hz")
-        if options.fmt == OutputFormat.MP3 and sample_rate is not None and sample_rate > MP3_MAX_RATE:
-            raise UsageError(f"--sample-rate {sample_rate}: mp3 supports at most {MP3_MAX_RATE} Hz")
+        if options.fmt == OutputFormat.MP3 and sample_rate is not None and sample_rate not in MP3_RATES:
+            allowed = ", ".join(str(r) for r in MP3_RATES)
+            raise UsageError(f"--sample-rate {sample_rate}: mp3 holds only {allowed} Hz")
         return options
 
 
@@ -127,13 +130,14 @@ def separate_file(
         if not todo:
             return FileResult(path, "skipped", dict(plan.outputs), provider=provider)
     info = check_input(path, source.manifest)
-    out_rate = options.sample_rate or info.sample_rate
+    check_container(info, options)
+    out_rate, rate_note = output_rate(info, options)
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)
     stream = source.open_stream(info.sample_rate, info.channels, list(todo))
     converters = {s: StreamResampler(info.sample_rate, out_rate, info.channels) for s in todo}
     expected = int(info.frames * out_rate / info.sample_rate) + out_rate  # a second of margin
     done = 0
-    notes: list[str] = []
+    notes: list[str] = [rate_note] if rate_note else []
     peak = 0.0
     with contextlib.ExitStack() as stack:
         writers = {
@@ -172,6 +176,23 @@ def separate_file(
         provider=provider,
         warnings=notes + ([] if any("decoding failed" in n for n in notes) else _length_warnings(info, done)),
     )
+
+
+def check_container(info: AudioInfo, options: OutputOptions) -> None:
+    """Refuse an input the output format cannot hold (before any work on it)."""
+    if options.fmt == OutputFormat.MP3 and info.channels > MP3_MAX_CHANNELS:
+        raise InputAudioError(
+            f"{info.path}: {info.channels} channels; mp3 holds at most {MP3_MAX_CHANNELS}: use --format flac or wav"
+        )
+
+
+def output_rate(info: AudioInfo, options: OutputOptions) -> tuple[int, str | None]:
+    """The stems' rate: ``--sample-rate``, else the input's, else (mp3) the nearest rate mp3 holds, said."""
+    rate = options.sample_rate or info.sample_rate
+    if options.fmt != OutputFormat.MP3 or rate in MP3_RATES:
+        return rate, None
+    nearest = min(MP3_RATES, key=lambda r: (abs(r - rate), -r))
+    return nearest, f"{info.path}: mp3 cannot hold {rate} Hz: stems written at {nearest} Hz"
 
 
 TRUNCATION_TOLERANCE_S = 0.05
