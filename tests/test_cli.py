@@ -517,3 +517,26 @@ def test_text_named_like_audio_is_not_an_audio_file(cli, tmp_path: Path) -> None
     fake.write_text("these are my notes, not a song\n" * 20)
     code, _, stderr = cli(fake, "-o", tmp_path / "out", "-q")
     assert code == 1 and "not an audio file" in stderr and "0 samples" not in stderr
+
+
+def test_a_wav_whose_header_sizes_are_zero_is_read_to_the_end(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import struct
+    import wave
+
+    pcm = (tone_mix(3.0, 16000) * 32767).astype("<i2")
+    path = tmp_path / "crashed.wav"
+    with wave.open(str(path), "wb") as w:  # a plain RIFF: fmt and data chunks only
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm.T.tobytes())
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data")
+    data[4:8] = data[at + 4 : at + 8] = struct.pack("<I", 0)  # what a crashed recorder leaves
+    path.write_bytes(bytes(data))
+    code, _, stderr = cli(path, "-o", tmp_path / "out", "-q")
+    assert code == 0, stderr
+    vocals, _ = sf.read(str(tmp_path / "out" / "crashed" / "vocals.wav"))
+    acc, _ = sf.read(str(tmp_path / "out" / "crashed" / "accompaniment.wav"))
+    assert vocals.shape == (48000, 2)
+    assert np.max(np.abs(vocals + acc - pcm.T / 32768.0)) < 2e-4

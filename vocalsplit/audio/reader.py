@@ -12,6 +12,7 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -33,6 +34,8 @@ class AudioInfo:
     announced_frames: int | None = None
     """The length the file's header announces, where it says one that the decoder does not report
     (a cut WAV: libsndfile reports what is there, the header what should be)."""
+    data_offset: int = 0
+    """``wav-stream`` backend: where the samples start (the header's sizes are 0: read to the end)."""
 
     @property
     def duration(self) -> float:
@@ -54,16 +57,20 @@ def probe(path: Path) -> AudioInfo:
         return _probe_audioread(path, sf_err)
     if info.samplerate <= 0 or info.channels <= 0:
         raise InputAudioError(f"{path}: invalid header (rate {info.samplerate}, channels {info.channels})")
-    announced = _wav_announced_frames(path, info.channels) if info.format == "WAV" else None
+    if info.format == "WAV" and info.frames == 0:
+        stream = _wav_stream_info(path, info)
+        if stream is not None:
+            return stream
+    announced = _wav_announced_frames(path) if info.format == "WAV" else None
     return AudioInfo(
         path, int(info.samplerate), int(info.channels), int(info.frames), info.subtype, "soundfile", announced
     )
 
 
-def _wav_announced_frames(path: Path, channels: int) -> int | None:
-    """Frames the ``data`` chunk of a RIFF WAV announces; None if unknown or a streaming size (0, 0xFFFFFFFF).
+def _wav_data_chunk(path: Path) -> tuple[int, int, int] | None:
+    """(offset, size, block align) of a RIFF WAV's ``data`` chunk, as its header states them; None if not a WAV.
 
-    Hand-written (a few bytes of RIFF): libsndfile only mentions the mismatch in its log text."""
+    Hand-written (a few bytes of RIFF): libsndfile reports what it decoded, not what the header said."""
     try:
         with path.open("rb") as f:
             head = f.read(12)
@@ -79,14 +86,32 @@ def _wav_announced_frames(path: Path, channels: int) -> int | None:
                     block_align = struct.unpack("<H", fmt[12:14])[0] if len(fmt) >= 14 else 0
                     f.seek(size % 2, 1)
                 elif name == b"data":
-                    if size in (0, 0xFFFFFFFF) or block_align <= 0:
-                        return None
-                    return size // block_align
+                    return (f.tell(), size, block_align) if block_align > 0 else None
                 else:
                     f.seek(size + size % 2, 1)
     except (OSError, struct.error):
         return None
     return None
+
+
+def _wav_announced_frames(path: Path) -> int | None:
+    """Frames the header announces; None if unknown or a streaming size (0 or 0xFFFFFFFF)."""
+    chunk = _wav_data_chunk(path)
+    if chunk is None or chunk[1] in (0, 0xFFFFFFFF):
+        return None
+    return chunk[1] // chunk[2]
+
+
+def _wav_stream_info(path: Path, info: Any) -> AudioInfo | None:
+    """A WAV whose header sizes are 0 (a crashed recorder, a stream): read its data to the end of the file."""
+    chunk = _wav_data_chunk(path)
+    if chunk is None or chunk[1] != 0:
+        return None
+    offset, _, block_align = chunk
+    frames = (path.stat().st_size - offset) // block_align
+    if frames <= 0:
+        return None
+    return AudioInfo(path, int(info.samplerate), int(info.channels), frames, info.subtype, "wav-stream", None, offset)
 
 
 def _probe_audioread(path: Path, sf_err: Exception) -> AudioInfo:
@@ -116,6 +141,8 @@ def read_blocks(info: AudioInfo, block_frames: int, warn: Callable[[str], None] 
     ``warn`` is told the time and the length replaced."""
     if info.backend == "soundfile":
         yield from _soundfile_blocks(info, block_frames, warn or (lambda message: None))
+    elif info.backend == "wav-stream":
+        yield from _wav_stream_blocks(info, block_frames)
     else:
         yield from _audioread_blocks(info, block_frames)
 
@@ -158,6 +185,42 @@ def _soundfile_blocks(info: AudioInfo, block_frames: int, warn: Callable[[str], 
             warn(f"{info.path}: decoding failed at {at:.2f} s ({_short(err)}); {seconds:.3f} s replaced by silence")
             yield np.zeros((info.channels, skip), np.float32)
             position += skip
+
+
+class _From:
+    """A binary file seen from ``offset`` on: libsndfile reads a RAW stream from what it takes as byte 0."""
+
+    def __init__(self, raw: Any, offset: int) -> None:
+        self._raw, self._offset = raw, offset
+        raw.seek(offset)
+
+    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_SET:
+            position += self._offset
+        return int(self._raw.seek(position, whence)) - self._offset
+
+    def tell(self) -> int:
+        return int(self._raw.tell()) - self._offset
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self._raw.read(size))
+
+    def readinto(self, buffer: Any) -> int:
+        return int(self._raw.readinto(buffer))
+
+
+def _wav_stream_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
+    """The samples of a WAV with zero header sizes, read raw from the data offset to the end of the file."""
+    try:
+        with info.path.open("rb") as raw:
+            with sf.SoundFile(
+                _From(raw, info.data_offset), "r", samplerate=info.sample_rate, channels=info.channels, format="RAW",
+                subtype=info.subtype, endian="LITTLE",
+            ) as f:  # fmt: skip
+                while (block := f.read(block_frames, dtype="float32", always_2d=True)).shape[0]:
+                    yield np.ascontiguousarray(block.T)
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise InputAudioError(f"{info.path}: decoding failed ({_short(err)})") from err
 
 
 def _audioread_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarray]:
