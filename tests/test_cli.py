@@ -540,3 +540,20 @@ def test_a_wav_whose_header_sizes_are_zero_is_read_to_the_end(cli, tmp_path: Pat
     acc, _ = sf.read(str(tmp_path / "out" / "crashed" / "accompaniment.wav"))
     assert vocals.shape == (48000, 2)
     assert np.max(np.abs(vocals + acc - pcm.T / 32768.0)) < 2e-4
+
+
+def test_a_cut_mp3_is_warned_about_and_the_decoders_own_notes_stay_out(models_dir: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    full = tmp_path / "full.mp3"
+    sf.write(str(full), tone_mix(10.0, 44100).T, 44100, format="MP3")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 10])
+    env = {**os.environ, "VOCALSPLIT_MODELS": str(models_dir)}
+    command = [sys.executable, "-m", "vocalsplit", str(cut), "-o", str(tmp_path / "out"), "-q"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "truncated input" in done.stderr and "10.00 s its header announces" in done.stderr
+    assert "Xing" not in done.stderr and "fuzzy seeking" not in done.stderr

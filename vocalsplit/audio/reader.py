@@ -164,7 +164,11 @@ def _soundfile_blocks(info: AudioInfo, block_frames: int, warn: Callable[[str], 
                 if position:
                     f.seek(position)
                 while True:
-                    block = f.read(size, dtype="float32", always_2d=True)
+                    if position == 0:  # libmpg123 also prints its notes when it starts decoding
+                        with _quiet_native_stderr():
+                            block = f.read(size, dtype="float32", always_2d=True)
+                    else:
+                        block = f.read(size, dtype="float32", always_2d=True)
                     if block.shape[0] == 0:
                         return
                     position, stuck = position + block.shape[0], 0
