@@ -109,3 +109,27 @@ def test_wav_stems_that_can_pass_4_gib_are_written_as_rf64(tmp_path: Path) -> No
     assert info.format == "RF64" and info.frames == block.shape[1]
     back, _ = sf.read(str(tmp_path / "big.wav"), dtype="float32")
     assert np.array_equal(back.T, block)
+
+
+@pytest.mark.parametrize("rate,channels,duration", [(44100, 2, 0.0), (44100, 0, 3.0), (0, 2, 3.0)])
+def test_a_decoder_that_finds_nothing_means_not_an_audio_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rate: int, channels: int, duration: float
+) -> None:
+    """With ffmpeg installed, audioread "opens" random bytes as 0 s, or 0 channels: that is not audio."""
+    import audioread
+
+    class Found:  # what audioread's ffmpeg backend reported for fuzzed files
+        samplerate, channels, duration = rate, 0, 0.0
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    Found.channels, Found.duration = channels, duration
+    monkeypatch.setattr(audioread, "audio_open", lambda path: Found())
+    junk = tmp_path / "junk.flac"
+    junk.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(InputAudioError, match="not an audio file"):
+        probe(junk)
