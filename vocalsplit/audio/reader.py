@@ -50,6 +50,8 @@ def probe(path: Path) -> AudioInfo:
         raise InputAudioError(f"{path}: is a folder, not an audio file")
     if path.stat().st_size == 0:
         raise InputAudioError(f"{path}: empty file (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise InputAudioError(f"{path}: permission denied (cannot read the file)")
     try:
         with _quiet_native_stderr():
             info = sf.info(str(path))
