@@ -75,3 +75,16 @@ def test_eval_cli_with_shifts_records_them_beside_the_plain_figures(cli, tmp_pat
     assert listed["gnsdr_db_shifts"] == shifted["soft"]["GNSDR"]
     code, _, stderr = cli("eval", "--data-dir", data, "--model", manifest, "--shifts", "17")
     assert code == 2 and "--shifts 17: must be between 1 and 16" in stderr
+
+
+def test_recorded_commands_use_placeholders_for_this_machines_folders() -> None:
+    from vocalsplit.choices import Dataset
+    from vocalsplit.cli.evaluate import portable_command
+
+    argv = "vocalsplit eval --dataset mir1k --data-dir /root/datasets/mir-1k --model /home/me/m/x.json"
+    argv += " --results=/work/runs/r --shifts 2 --update-manifest"
+    assert portable_command(argv.split(), Dataset.MIR1K) == (
+        "vocalsplit eval --dataset mir1k --data-dir $MIR1K --model $MODELS/x.json --results=$RESULTS "
+        "--shifts 2 --update-manifest"
+    )
+    assert "$STEMS" in portable_command(["vocalsplit", "eval", "--data-dir", "/x/y"], Dataset.STEMS)

@@ -34,6 +34,15 @@ def test_manifest_is_complete_and_file_verified(path: Path) -> None:
     ModelSession(m, parse_device("cpu"))
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_manifest_carries_no_build_machine_paths(path: Path) -> None:
+    import re
+
+    text = path.read_text()
+    found = re.findall(r'(?<![\w$.])/(?:root|home|work|tmp|Users|mnt|var)/[^" ]*', text)
+    assert not found, f"{path.name} names this machine's folders: {found[:3]} (record placeholders like $MIR1K)"
+
+
 def test_exactly_one_default_model() -> None:
     assert sum(load_manifest(p).default for p in SHIPPED) == 1
 

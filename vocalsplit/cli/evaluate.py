@@ -151,9 +151,30 @@ def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: Datase
         "clips": result["clips"],
         "backend": result["backend"],
         "shifts": result["shifts"],
-        "command": "vocalsplit " + " ".join(sys.argv[1:]),
+        "command": portable_command(["vocalsplit", *sys.argv[1:]], dataset),
     }
     write_manifest(manifest_path, data)
+
+
+PATH_OPTIONS = {"--data-dir": "$DATA", "--results": "$RESULTS", "--models-dir": "$MODELS"}
+
+
+def portable_command(argv: list[str], dataset: Dataset) -> str:
+    """The command as it can be rerun anywhere: folders of this machine become placeholders
+    (``$MIR1K``, ``$STEMS``, ``$RESULTS``...), so manifests never carry a build machine's paths."""
+    names = {**PATH_OPTIONS, "--data-dir": "$MIR1K" if dataset == Dataset.MIR1K else "$STEMS"}
+    out: list[str] = []
+    for arg in argv:
+        option, eq, _ = arg.partition("=")
+        if out and out[-1] in names:
+            out.append(names[out[-1]])
+        elif eq and option in names:
+            out.append(f"{option}={names[option]}")
+        elif out and out[-1] in ("--model", "-m") and ("/" in arg or arg.endswith((".json", ".onnx"))):
+            out.append(f"$MODELS/{Path(arg).name}")
+        else:
+            out.append(arg)
+    return " ".join(out)
 
 
 def _masks(text: str) -> tuple[Mask, ...]:

@@ -177,7 +177,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         "best_validation_loss": at.best,
         "device": _device_name(run.device),
         "hardware": _hardware(run.device),
-        "init_from": str(config.init_from) if config.init_from else None,
+        # the run folder and file, not this machine's path to them
+        "init_from": str(Path(*config.init_from.parts[-2:])) if config.init_from else None,
     }
     manifest = export_model(
         arch,
