@@ -557,3 +557,20 @@ def test_a_cut_mp3_is_warned_about_and_the_decoders_own_notes_stay_out(models_di
     assert done.returncode == 0, done.stderr
     assert "truncated input" in done.stderr and "10.00 s its header announces" in done.stderr
     assert "Xing" not in done.stderr and "fuzzy seeking" not in done.stderr
+
+
+def test_models_list_never_cuts_names_in_a_narrow_pipe(models_dir: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.model_factory import recurrent_model
+
+    recurrent_model(models_dir / "long", name="a-model-with-a-rather-long-name-for-its-own-good")
+    env = {**os.environ, "VOCALSPLIT_MODELS": str(models_dir / "long"), "COLUMNS": "80"}
+    done = subprocess.run(
+        [sys.executable, "-m", "vocalsplit", "models"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "a-model-with-a-rather-long-name-for-its-own-good" in done.stdout.split()
+    assert "…" not in done.stdout and "┃" not in done.stdout  # no cut cells, no box drawing in a pipe

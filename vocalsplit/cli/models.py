@@ -51,41 +51,60 @@ def _row(m: Any) -> dict[str, Any]:
         "gsar_db": soft.get("GSAR"),
         "shifts": shifted[0] if shifted else None,
         "gnsdr_db_shifts": shifted[1] if shifted else None,
+        "quality": _quality(m.quality),
         "path": str(m.onnx_path),
         "description": m.description,
     }
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
+    """Plain aligned text: names are never cut (they are what ``--model`` takes), in any width or pipe."""
     if not rows:
         out.print("no models installed")
         return
-    table = Table(title="installed models")
-    for column in ("name", "arch", "rate", "sources", "MB", "GNSDR", "GSIR", "GSAR", "GNSDR --shifts N"):
-        table.add_column(column)
-
-    def db(v: Any) -> str:
-        return f"{v:.2f}" if isinstance(v, (int, float)) else "-"
-
-    for r in rows:
-        table.add_row(
-            r["name"] + (" (default)" if r["default"] else ""),
+    header = ("NAME", "ARCH", "RATE", "MB", f"QUALITY (vocalsplit eval; default --shifts {defaults.SHIFTS})")
+    lines = [
+        (
+            r["name"] + (" *" if r["default"] else ""),
             r["architecture"],
-            f"{r['sample_rate']} Hz",
-            ", ".join(r["sources"]),
-            f"{r['size_mb']}",
-            db(r["gnsdr_db"]),
-            db(r["gsir_db"]),
-            db(r["gsar_db"]),
-            f"{db(r['gnsdr_db_shifts'])} (N={r['shifts']})" if r["shifts"] else "-",
+            f"{r['sample_rate'] / 1000:g} kHz",
+            f"{r['size_mb']:.1f}" if r["size_mb"] is not None else "-",
+            r["quality"] or "-",
         )
-    out.print(table)
-    out.print(
-        "GNSDR/GSIR/GSAR: dB on the 825 MIR-1K test clips (soft mask), measured by `vocalsplit eval`; "
-        f"the last column with N passes averaged (`--shifts N`; default {defaults.SHIFTS})."
-    )
+        for r in rows
+    ]
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(4)]
+    for line in [header, *lines]:
+        text = "  ".join(str(cell).ljust(w) for cell, w in zip(line[:4], widths, strict=True)) + "  " + line[4]
+        out.print(text, soft_wrap=True, markup=False)
+    out.print("* default model", soft_wrap=True)
+
+
+def _quality(quality: dict[str, Any]) -> str | None:
+    """The headline figure of each recorded evaluation, with the number of passes it was measured with."""
+    picked: dict[str, tuple[int, dict[str, Any]]] = {}
+    for key, entry in quality.items():
+        soft = _soft_figures(entry)
+        if not soft or not isinstance(soft.get("GNSDR"), (int, float)):
+            continue
+        base, _, n = key.partition("_shifts")
+        shifts = int(n) if n.isdigit() else int(entry.get("shifts", 1)) if isinstance(entry, dict) else 1
+        best = picked.get(base)
+        if best is None or _preference(shifts) > _preference(best[0]):
+            picked[base] = (shifts, soft)
+    parts = []
+    for base, (shifts, soft) in picked.items():
+        name = "MIR-1K GNSDR" if base == "mir1k_test" else f"{base}: vocals NSDR"
+        text = f"{name} {soft['GNSDR']:.2f} dB"
+        if isinstance(soft.get("vocals_SDR_median"), (int, float)):
+            text += f", SDR {soft['vocals_SDR_median']:.2f} dB"
+        parts.append(f"{text} ({shifts} pass{'es' if shifts > 1 else ''})")
+    return "; ".join(parts) or None
+
+
+def _preference(shifts: int) -> tuple[bool, int]:
+    """The user's default number of passes first, then the most passes."""
+    return (shifts == defaults.SHIFTS, shifts)
 
 
 def _soft_figures(entry: Any) -> dict[str, Any]:
