@@ -62,7 +62,7 @@ def diagnose(models_dir: Path | None = None) -> Report:
     r = Report()
     r.facts.append(("vocalsplit", __version__))
     r.facts.append(("python", f"{sys.version.split()[0]} ({platform.platform()})"))
-    for dist in ("numpy", "soundfile", "soxr", "librosa", "typer", "rich"):
+    for dist in ("numpy", "soundfile", "soxr", "audioread", "typer", "rich"):
         r.facts.append((dist, _version(dist) or "not installed"))
     installed = {d: v for d in ORT_PACKAGES if (v := _version(d))}
     r.facts.append(("onnxruntime packages", ", ".join(f"{d} {v}" for d, v in installed.items()) or "none"))
