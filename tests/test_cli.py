@@ -574,3 +574,37 @@ def test_models_list_never_cuts_names_in_a_narrow_pipe(models_dir: Path, tmp_pat
     assert done.returncode == 0, done.stderr
     assert "a-model-with-a-rather-long-name-for-its-own-good" in done.stdout.split()
     assert "…" not in done.stdout and "┃" not in done.stdout  # no cut cells, no box drawing in a pipe
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "mp3"])
+def test_offset_and_duration_separate_an_excerpt_as_if_it_were_the_file(cli, tmp_path: Path, ext: str) -> None:  # type: ignore[no-untyped-def]
+    rate = 16000 if ext != "mp3" else 44100
+    song = tmp_path / f"song.{ext}"
+    sf.write(str(song), tone_mix(10.0, rate, seed=8).T, rate, **({"format": "MP3"} if ext == "mp3" else {}))
+    decoded, _ = sf.read(str(song), dtype="float32")
+    cut = tmp_path / "cut" / "song.wav"
+    cut.parent.mkdir()
+    sf.write(str(cut), decoded[2 * rate : 5 * rate], rate, subtype="FLOAT")
+    code, _, stderr = cli(
+        song, "-o", tmp_path / "excerpt", "--offset", "0:02", "--duration", "3", "--bit-depth", "float"
+    )
+    assert code == 0, stderr
+    code, _, stderr = cli(cut, "-o", tmp_path / "whole", "--bit-depth", "float", "-q")
+    assert code == 0, stderr
+    got, _ = sf.read(str(tmp_path / "excerpt" / "song" / "vocals.wav"))
+    want, _ = sf.read(str(tmp_path / "whole" / "song" / "vocals.wav"))
+    assert got.shape == want.shape == (3 * rate, 2)
+    assert np.max(np.abs(got - want)) < 1e-5
+    assert "warning" not in stderr
+
+
+def test_excerpt_options_are_checked(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for extra, message in [
+        (["--offset", "1:75"], "--offset '1:75': give seconds (90, 12.5) or [hh:]mm:ss"),
+        (["--duration", "0"], "--duration 0: must be a positive time"),
+        (["--offset", "-3"], "give seconds"),
+    ]:
+        code, _, stderr = cli(song, "-o", tmp_path / "out", *extra)
+        assert code == 2 and message in stderr, (extra, stderr)
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--offset", "10:00", "-q")
+    assert code == 1 and "--offset 10:00.0 is past its end" in stderr

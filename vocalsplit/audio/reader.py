@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
+import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,33 @@ class AudioInfo:
     (a cut WAV: libsndfile reports what is there, the header what should be)."""
     data_offset: int = 0
     """``wav-stream`` backend: where the samples start (the header's sizes are 0: read to the end)."""
+    start_frame: int = 0
+    """First frame read (an excerpt); ``frames`` then counts from here."""
+    bounded: bool = False
+    """Stop after ``frames`` (an excerpt with a duration); otherwise read to the end of the stream."""
 
     @property
     def duration(self) -> float:
         return self.frames / self.sample_rate
+
+
+def excerpt(info: AudioInfo, offset_s: float = 0.0, duration_s: float | None = None) -> AudioInfo:
+    """``info`` narrowed to ``duration_s`` seconds from ``offset_s`` (``None``: to the end)."""
+    if offset_s == 0.0 and duration_s is None:
+        return info
+    start = round(offset_s * info.sample_rate)
+    if start >= info.frames:
+        raise InputAudioError(f"{info.path}: --offset {clock(offset_s)} is past its end ({clock(info.duration)})")
+    limit = info.frames - start if duration_s is None else round(duration_s * info.sample_rate)
+    announced = None if info.announced_frames is None else min(limit, info.announced_frames - start)
+    frames = min(limit, info.frames - start)
+    return replace(info, frames=frames, announced_frames=announced, start_frame=start, bounded=duration_s is not None)
+
+
+def clock(seconds: float) -> str:
+    """``161.5`` → ``2:41.5``."""
+    minutes, rest = divmod(seconds, 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"
 
 
 def probe(path: Path) -> AudioInfo:
@@ -157,32 +181,36 @@ MAX_STUCK = 2
 
 
 def _soundfile_blocks(info: AudioInfo, block_frames: int, warn: Callable[[str], None]) -> Iterator[np.ndarray]:
-    position, repairs, stuck, size = 0, 0, 0, block_frames
-    while True:
+    position, last = info.start_frame, info.start_frame + info.frames  # ``last``: as far as the header says
+    end = last if info.bounded else sys.maxsize
+    repairs, stuck, size = 0, 0, block_frames
+    while position < end:
         try:
             with _quiet_native_stderr():  # libmpg123 prints notes ("Xing stream size") when a file is opened
                 opened = sf.SoundFile(str(info.path))
             with opened as f:
                 if position:
                     f.seek(position)
-                while True:
-                    if position == 0:  # libmpg123 also prints its notes when it starts decoding
+                while position < end:
+                    want = min(size, end - position)
+                    if position == info.start_frame:  # libmpg123 also prints its notes when it starts decoding
                         with _quiet_native_stderr():
-                            block = f.read(size, dtype="float32", always_2d=True)
+                            block = f.read(want, dtype="float32", always_2d=True)
                     else:
-                        block = f.read(size, dtype="float32", always_2d=True)
+                        block = f.read(want, dtype="float32", always_2d=True)
                     if block.shape[0] == 0:
                         return
                     position, stuck = position + block.shape[0], 0
                     yield np.ascontiguousarray(block.T)
+                return
         except (sf.LibsndfileError, RuntimeError) as err:
             if size > SKIP_FRAMES:  # first recover what decodes before the damage, in small steps
                 size = SKIP_FRAMES
                 continue
-            if position == 0:
+            if position == info.start_frame:
                 raise InputAudioError(f"{info.path}: decoding failed ({_short(err)})") from err
             at = position / info.sample_rate
-            skip = min(SKIP_FRAMES, max(0, info.frames - position))
+            skip = min(SKIP_FRAMES, max(0, last - position))
             repairs, stuck = repairs + 1, stuck + 1
             if skip == 0 or stuck > MAX_STUCK or repairs > MAX_REPAIRS:  # nothing decodable follows: a cut file
                 warn(f"{info.path}: decoding failed at {at:.2f} s ({_short(err)}); the stems end there")
@@ -223,7 +251,10 @@ def _wav_stream_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarra
                 _From(raw, info.data_offset), "r", samplerate=info.sample_rate, channels=info.channels, format="RAW",
                 subtype=info.subtype, endian="LITTLE",
             ) as f:  # fmt: skip
-                while (block := f.read(block_frames, dtype="float32", always_2d=True)).shape[0]:
+                f.seek(info.start_frame)
+                left = info.frames if info.bounded else sys.maxsize
+                while left > 0 and (block := f.read(min(block_frames, left), dtype="float32", always_2d=True)).shape[0]:
+                    left -= block.shape[0]
                     yield np.ascontiguousarray(block.T)
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         raise InputAudioError(f"{info.path}: decoding failed ({_short(err)})") from err
@@ -233,15 +264,21 @@ def _audioread_blocks(info: AudioInfo, block_frames: int) -> Iterator[np.ndarray
     import audioread
 
     pending = np.zeros((info.channels, 0), dtype=np.float32)
+    skip, left = info.start_frame, info.frames if info.bounded else sys.maxsize
     try:
         with audioread.audio_open(str(info.path)) as f:
             for buf in f:
                 pcm = np.frombuffer(buf, dtype="<i2").astype(np.float32) / 32768.0
                 pcm = pcm.reshape(-1, info.channels).T
-                pending = np.concatenate([pending, pcm], axis=1)
+                dropped = min(skip, pcm.shape[1])  # no seeking in a decoder pipe: decode and drop
+                skip -= dropped
+                pending = np.concatenate([pending, pcm[:, dropped:]], axis=1)[:, :left]
                 while pending.shape[1] >= block_frames:
+                    left -= block_frames
                     yield pending[:, :block_frames]
                     pending = pending[:, block_frames:]
+                if left <= pending.shape[1]:
+                    break
     except Exception as err:
         raise InputAudioError(f"{info.path}: decoding failed ({_short(err)})") from err
     if pending.shape[1]:

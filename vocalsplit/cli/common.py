@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vocalsplit.choices import Mask
 from vocalsplit.errors import VocalsplitError
@@ -66,7 +67,8 @@ def fail(error: BaseException, verbose: bool = False) -> typer.Exit:
 
 
 def say_error(message: str, label: str = "error") -> None:
-    err.print(f"[bold red]{label}:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    """One line on stderr; the message is printed as is (a file name like ``take[2].wav`` is no markup)."""
+    err.print(f"[bold red]{label}:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 ModelOpt = Annotated[

@@ -52,6 +52,13 @@ BitDepthOpt = Annotated[
     BitDepth,
     typer.Option("--bit-depth", help="auto keeps the input's depth where the format allows.", case_sensitive=False),
 ]
+OffsetOpt = Annotated[
+    str | None,
+    typer.Option("--offset", help="Start this far into each input: seconds or [hh:]mm:ss.", show_default=False),
+]
+DurationOpt = Annotated[
+    str | None, typer.Option("--duration", help="Separate this much of each input: seconds or [hh:]mm:ss.")
+]
 FilenameOpt = Annotated[
     str, typer.Option("--filename", help="Output path template below -o; fields {track} {stem} {ext} {model} {dir}.")
 ]
@@ -75,6 +82,8 @@ def separate(
     report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
     shifts: ShiftsOpt = defaults.SHIFTS,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
+    offset: OffsetOpt = None,
+    duration: DurationOpt = None,
     quiet: Annotated[bool, flag("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -91,7 +100,8 @@ def separate(
         if overwrite and skip_existing:
             raise UsageError("--overwrite and --skip-existing exclude each other")
         existing = Existing.OVERWRITE if overwrite else Existing.SKIP if skip_existing else Existing.ERROR
-        options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing)
+        options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing, _time(offset, "--offset") or 0.0,
+                                        _time(duration, "--duration"))  # fmt: skip
         check_request(inputs, filename, wanted)
         if report is not None:
             _check_report(report)
@@ -122,6 +132,22 @@ def separate(
         _print_summary(summary)
     if any(r.status == "failed" for r in [*job.failures, *results]):
         raise typer.Exit(INPUT_FAILED)
+
+
+def _time(text: str | None, option: str) -> float | None:
+    """``"90"``, ``"1:30"``, ``"0:01:30.5"`` → seconds; anything else is a usage error."""
+    if text is None:
+        return None
+    try:
+        parts = [float(p) for p in text.strip().split(":")]
+        if len(parts) > 3 or any(p < 0 for p in parts) or any(p >= 60 for p in parts[1:]):
+            raise ValueError(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: give seconds (90, 12.5) or [hh:]mm:ss (1:30)") from None
+    seconds = 0.0
+    for part in parts:
+        seconds = 60 * seconds + part
+    return seconds
 
 
 def _run_with_progress(job: BatchJob, quiet: bool, verbose: bool) -> list[FileResult]:

@@ -110,7 +110,7 @@ def prepare_batch(
     usable, durations = [], []
     for item in items:
         try:
-            info = separator.check_input(item.path)
+            info = separator.check_input(item.path, options)
             check_container(info, options)
             durations.append(info.duration)
             usable.append(item)

@@ -12,7 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from vocalsplit.audio.formats import choose_subtype
-from vocalsplit.audio.reader import AudioInfo, probe, read_blocks
+from vocalsplit.audio.reader import AudioInfo, excerpt, probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.writer import StemWriter
 from vocalsplit.catalog.manifest import Manifest
@@ -49,6 +49,10 @@ class OutputOptions:
     existing: Existing = Existing.ERROR
     """What to do with outputs that already exist: error, overwrite or skip."""
     block_frames: int = BLOCK_FRAMES
+    offset_s: float = 0.0
+    """Separate from this many seconds into each input (``--offset``)."""
+    duration_s: float | None = None
+    """Separate at most this many seconds (``--duration``); None: to the end."""
 
     @classmethod
     def checked(
@@ -57,13 +61,21 @@ class OutputOptions:
         bit_depth: BitDepth | str,
         sample_rate: int | None = None,
         existing: Existing | str = Existing.ERROR,
+        offset_s: float = 0.0,
+        duration_s: float | None = None,
     ) -> OutputOptions:
         """Options from user values; UsageError for a value or combination that cannot be written."""
+        if not 0.0 <= offset_s < float("inf"):
+            raise UsageError(f"--offset {offset_s:g}: must be a time from the start of the file")
+        if duration_s is not None and not 0.0 < duration_s < float("inf"):
+            raise UsageError(f"--duration {duration_s:g}: must be a positive time")
         options = cls(
             parse(OutputFormat, fmt, "--format"),
             parse(BitDepth, bit_depth, "--bit-depth"),
             sample_rate,
             parse(Existing, existing, "existing outputs"),
+            offset_s=offset_s,
+            duration_s=duration_s,
         )
         choose_subtype(options.fmt, None, options.bit_depth)
         if sample_rate is not None and not MIN_RATE <= sample_rate <= MAX_RATE:
@@ -93,9 +105,12 @@ class FileResult:
         return self.duration_s / self.wall_s if self.wall_s > 0 and self.duration_s > 0 else None
 
 
-def check_input(path: Path, m: Manifest) -> AudioInfo:
-    """Probe ``path``; raise if model ``m`` cannot separate it (empty, shorter than one frame)."""
+def check_input(path: Path, m: Manifest, options: OutputOptions | None = None) -> AudioInfo:
+    """Probe ``path`` (narrowed to ``options``' excerpt); raise if model ``m`` cannot separate it
+    (empty, shorter than one frame)."""
     info = probe(path)
+    if options is not None:
+        info = excerpt(info, options.offset_s, options.duration_s)
     if info.frames <= 0:
         raise InputAudioError(f"{path}: audio is empty (0 samples)")
     if info.frames * m.sample_rate / info.sample_rate < m.stft.n_fft:
@@ -129,7 +144,7 @@ def separate_file(
         todo = {s: p for s, p in todo.items() if not p.exists()}
         if not todo:
             return FileResult(path, "skipped", dict(plan.outputs), provider=provider)
-    info = check_input(path, source.manifest)
+    info = check_input(path, source.manifest, options)
     check_container(info, options)
     out_rate, rate_note = output_rate(info, options)
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)

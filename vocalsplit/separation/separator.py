@@ -87,9 +87,10 @@ class Separator:
             self.session, audio, sample_rate, chosen, self.chunk_frames, self.stems(stems), shifts=self.shifts
         )
 
-    def check_input(self, path: Path) -> AudioInfo:
-        """Probe ``path``; raise if it cannot be separated (unreadable, empty, shorter than one frame)."""
-        return check_input(path, self.manifest)
+    def check_input(self, path: Path, options: OutputOptions | None = None) -> AudioInfo:
+        """Probe ``path`` (``options``' excerpt of it); raise if it cannot be separated (unreadable, empty,
+        shorter than one frame)."""
+        return check_input(path, self.manifest, options)
 
     def plan(
         self,
