@@ -121,11 +121,15 @@ class Separator:
         sample_rate: int | None = None,
         existing: Existing | str = Existing.ERROR,
         progress: Callable[[float], None] | None = None,
+        offset_s: float = 0.0,
+        duration_s: float | None = None,
     ) -> FileResult:
-        """Write ``out_dir/<filename>`` for each stem and return what was done (files in, files out)."""
+        """Write ``out_dir/<filename>`` for each stem and return what was done (files in, files out).
+
+        ``offset_s``/``duration_s`` separate an excerpt; ``progress`` gets the seconds done so far."""
         plans, problems = self.plan([InputFile(Path(input_path), "")], Path(out_dir), filename, stems, fmt)
         if problems:
             raise UsageError(problems[0].message)
         plan = plans[0]
-        options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing)
+        options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing, offset_s, duration_s)
         return self.write_stems(plan, options, progress)
