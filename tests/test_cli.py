@@ -608,3 +608,19 @@ def test_excerpt_options_are_checked(cli, song: Path, tmp_path: Path) -> None:  
         assert code == 2 and message in stderr, (extra, stderr)
     code, _, stderr = cli(song, "-o", tmp_path / "out", "--offset", "10:00", "-q")
     assert code == 1 and "--offset 10:00.0 is past its end" in stderr
+
+
+@pytest.mark.parametrize("kbps,rate", [(320, 44100), (128, 44100), (64, 22050)])
+def test_mp3_stems_have_the_asked_constant_bitrate(cli, tmp_path: Path, kbps: int, rate: int) -> None:  # type: ignore[no-untyped-def]
+    song = write_audio(tmp_path / "song.wav", tone_mix(10.0, rate), rate)
+    extra = [] if kbps == 320 else ["--mp3-bitrate", str(kbps)]  # 320 is the default
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--format", "mp3", "--stems", "vocals", "-q", *extra)
+    assert code == 0, stderr
+    mp3 = tmp_path / "out" / "song" / "vocals.mp3"
+    measured = mp3.stat().st_size * 8 / sf.info(str(mp3)).duration / 1000
+    assert measured == pytest.approx(kbps, rel=0.04), measured
+
+
+def test_mp3_bitrate_must_be_one_mp3_has(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--format", "mp3", "--mp3-bitrate", "100")
+    assert code == 2 and "--mp3-bitrate 100: allowed" in stderr

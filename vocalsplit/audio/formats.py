@@ -54,3 +54,24 @@ def container_for(fmt: str, subtype: str, frames: int, channels: int) -> str:
     if fmt == "wav" and frames * channels * _BYTES.get(subtype, 8) > WAV_LIMIT_BYTES:
         return "RF64"
     return CONTAINERS[fmt]
+
+
+MP3_DEFAULT_KBPS = 320
+
+
+def mp3_bitrate_range(sample_rate: int) -> tuple[int, int]:
+    """Constant bitrates (kb/s) an MP3 at ``sample_rate`` can have: MPEG-1, 2 and 2.5 differ."""
+    if sample_rate >= 32000:
+        return 32, 320
+    if sample_rate >= 16000:
+        return 8, 160
+    return 8, 64
+
+
+def mp3_compression_level(kbps: int, sample_rate: int) -> float:
+    """libsndfile's compression level for a constant ``kbps``: it maps the level linearly onto the
+    MPEG version's bitrate range (level 0 = the highest rate), so this inverts that mapping.
+    Hand-written because soundfile exposes only the level, not the bitrate."""
+    low, high = mp3_bitrate_range(sample_rate)
+    kbps = min(max(kbps, low), high)
+    return min(max((high - kbps) / (high - low), 0.0), 0.9999)  # libsndfile refuses exactly 1.0

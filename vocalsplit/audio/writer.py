@@ -7,11 +7,12 @@ import re
 import shutil
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 import soundfile as sf
 
-from vocalsplit.audio.formats import container_for, is_integer_subtype
+from vocalsplit.audio.formats import MP3_DEFAULT_KBPS, container_for, is_integer_subtype, mp3_compression_level
 from vocalsplit.errors import OutputError
 
 
@@ -23,8 +24,18 @@ class StemWriter:
     the final name.
     """
 
-    def __init__(self, path: Path, sample_rate: int, channels: int, fmt: str, subtype: str, frames: int = 0) -> None:
-        """``frames``: the expected length; a WAV whose data could pass 4 GiB is written as RF64."""
+    def __init__(
+        self,
+        path: Path,
+        sample_rate: int,
+        channels: int,
+        fmt: str,
+        subtype: str,
+        frames: int = 0,
+        mp3_kbps: int = MP3_DEFAULT_KBPS,
+    ) -> None:
+        """``frames``: the expected length; a WAV whose data could pass 4 GiB is written as RF64.
+        ``mp3_kbps``: an MP3's constant bitrate."""
         self.path = path
         self._tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
         self._clip = is_integer_subtype(subtype)
@@ -42,6 +53,7 @@ class StemWriter:
                 channels=channels,
                 format=container_for(fmt, subtype, frames, channels),
                 subtype=subtype,
+                **_mp3_settings(fmt, mp3_kbps, sample_rate),
             )
         except (OSError, sf.LibsndfileError, ValueError, TypeError, RuntimeError) as err:
             _remove(self._tmp)
@@ -102,6 +114,12 @@ class StemWriter:
     ) -> None:
         if exc_type is not None or not self._file.closed:
             self.abort()
+
+
+def _mp3_settings(fmt: str, kbps: int, sample_rate: int) -> dict[str, Any]:
+    if fmt != "mp3":
+        return {}
+    return {"bitrate_mode": "CONSTANT", "compression_level": mp3_compression_level(kbps, sample_rate)}
 
 
 LOW_SPACE_BYTES = 16 * 2**20

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vocalsplit import defaults
+from vocalsplit.audio.formats import MP3_DEFAULT_KBPS
 from vocalsplit.choices import BitDepth, Existing, OutputFormat
 from vocalsplit.cli.app import app
 from vocalsplit.cli.common import (
@@ -52,6 +53,7 @@ BitDepthOpt = Annotated[
     BitDepth,
     typer.Option("--bit-depth", help="auto keeps the input's depth where the format allows.", case_sensitive=False),
 ]
+Mp3Opt = Annotated[int, typer.Option("--mp3-bitrate", help="Constant bitrate of mp3 stems, kb/s.")]
 OffsetOpt = Annotated[
     str | None,
     typer.Option("--offset", help="Start this far into each input: seconds or [hh:]mm:ss.", show_default=False),
@@ -82,6 +84,7 @@ def separate(
     report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
     shifts: ShiftsOpt = defaults.SHIFTS,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
+    mp3_bitrate: Mp3Opt = MP3_DEFAULT_KBPS,
     offset: OffsetOpt = None,
     duration: DurationOpt = None,
     quiet: Annotated[bool, flag("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -101,7 +104,7 @@ def separate(
             raise UsageError("--overwrite and --skip-existing exclude each other")
         existing = Existing.OVERWRITE if overwrite else Existing.SKIP if skip_existing else Existing.ERROR
         options = OutputOptions.checked(fmt, bit_depth, sample_rate, existing, _time(offset, "--offset") or 0.0,
-                                        _time(duration, "--duration"))  # fmt: skip
+                                        _time(duration, "--duration"), mp3_bitrate)  # fmt: skip
         check_request(inputs, filename, wanted)
         if report is not None:
             _check_report(report)

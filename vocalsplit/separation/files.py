@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from vocalsplit.audio.formats import choose_subtype
+from vocalsplit.audio.formats import MP3_DEFAULT_KBPS, choose_subtype
 from vocalsplit.audio.reader import AudioInfo, excerpt, probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.writer import StemWriter
@@ -23,6 +23,7 @@ from vocalsplit.separation.outputs import OutputPlan
 from vocalsplit.separation.shifts import StemStream
 
 MIN_RATE, MAX_RATE, MP3_MAX_RATE = 1000, 768000, 48000
+MP3_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 192, 224, 256, 320)
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 MP3_MAX_CHANNELS = 2
 
@@ -53,6 +54,8 @@ class OutputOptions:
     """Separate from this many seconds into each input (``--offset``)."""
     duration_s: float | None = None
     """Separate at most this many seconds (``--duration``); None: to the end."""
+    mp3_kbps: int = MP3_DEFAULT_KBPS
+    """Constant bitrate of MP3 stems (``--mp3-bitrate``)."""
 
     @classmethod
     def checked(
@@ -63,6 +66,7 @@ class OutputOptions:
         existing: Existing | str = Existing.ERROR,
         offset_s: float = 0.0,
         duration_s: float | None = None,
+        mp3_kbps: int = MP3_DEFAULT_KBPS,
     ) -> OutputOptions:
         """Options from user values; UsageError for a value or combination that cannot be written."""
         if not 0.0 <= offset_s < float("inf"):
@@ -76,7 +80,10 @@ class OutputOptions:
             parse(Existing, existing, "existing outputs"),
             offset_s=offset_s,
             duration_s=duration_s,
+            mp3_kbps=mp3_kbps,
         )
+        if mp3_kbps not in MP3_BITRATES:
+            raise UsageError(f"--mp3-bitrate {mp3_kbps}: allowed {', '.join(str(b) for b in MP3_BITRATES)} kb/s")
         choose_subtype(options.fmt, None, options.bit_depth)
         if sample_rate is not None and not MIN_RATE <= sample_rate <= MAX_RATE:
             raise UsageError(f"--sample-rate {sample_rate}: must be between {MIN_RATE} and {MAX_RATE} Hz")
@@ -156,7 +163,9 @@ def separate_file(
     peak = 0.0
     with contextlib.ExitStack() as stack:
         writers = {
-            s: stack.enter_context(StemWriter(p, out_rate, info.channels, options.fmt, subtype, expected))
+            s: stack.enter_context(
+                StemWriter(p, out_rate, info.channels, options.fmt, subtype, expected, options.mp3_kbps)
+            )
             for s, p in todo.items()
         }
 
