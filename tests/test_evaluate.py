@@ -36,6 +36,8 @@ def test_mir1k_protocol_scores_only_test_singers(rnn_separator, tmp_path: Path) 
     assert len(csv_path.read_text().splitlines()) == 1 + 4
     assert '"GNSDR"' in json_path.read_text()
     # whole-clip figures beside BSS Eval: one row per clip and mask, summarised by median and mean
+    chart = tmp_path / "res" / "per_track.png"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and json.loads(json_path.read_text())["chart"] == chart.name
     tracks = (tmp_path / "res" / "per_track.csv").read_text().splitlines()
     assert tracks[0] == "mask,track,seconds,vocals_SDR,acc_SDR,vocals_high_band_dB" and len(tracks) == 1 + 4
     for mask in ("soft", "binary"):

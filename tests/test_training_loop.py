@@ -53,6 +53,7 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
     assert raw["training"]["validation_split"] == "name"
     log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [3, 6]
+    assert (tmp_path / "run" / "loss.png").read_bytes()[:4] == b"\x89PNG"  # the curves, to look at
 
     song = write_audio(tmp_path / "song.wav", tone_mix(1.5, 44100), 44100, "PCM_16")
     code, stdout, stderr = cli(song, "-o", tmp_path / "out", "--model", result.manifest, "-q")

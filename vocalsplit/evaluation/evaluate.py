@@ -27,6 +27,7 @@ import numpy as np
 
 from vocalsplit.choices import Backend, Dataset, Mask
 from vocalsplit.errors import DatasetError
+from vocalsplit.evaluation.charts import track_chart
 from vocalsplit.evaluation.metrics import bss_eval, global_sdr, high_band_db, weighted_means
 from vocalsplit.separation.separator import Separator
 from vocalsplit.training.datasets import (
@@ -245,7 +246,8 @@ def _track_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def write_results(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     """``per_clip.csv`` (BSS Eval, one row per clip or segment and mask), ``per_track.csv``
-    (global SDR and high band, one row per track and mask) and ``summary.json``."""
+    (global SDR and high band, one row per track and mask), ``per_track.png`` (its chart) and
+    ``summary.json``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out_dir / "per_clip.csv", out_dir / "summary.json"
     with csv_path.open("w", newline="") as f:
@@ -260,6 +262,7 @@ def write_results(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
         for mask, rows in result["tracks"].items():
             for r in rows:
                 w.writerow([mask, r["track"], r["seconds"], *(f"{r[k]:.4f}" for k in TRACK_KEYS)])
-    summary = {k: v for k, v in result.items() if k not in ("rows",)}
+    chart = track_chart(result, out_dir / "per_track.png")
+    summary = {**{k: v for k, v in result.items() if k not in ("rows",)}, "chart": chart and chart.name}
     json_path.write_text(json.dumps(summary, indent=2) + "\n")
     return csv_path, json_path
