@@ -31,6 +31,7 @@ from vocalsplit.cli.common import (
     out,
     say_error,
 )
+from vocalsplit.cli.pipe import run_pipe
 from vocalsplit.errors import UsageError, VocalsplitError
 
 if TYPE_CHECKING:
@@ -97,6 +98,11 @@ def separate(
 
     started = time.perf_counter()
     wanted = None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()]
+    if "-" in inputs or str(output) == "-":
+        if inputs != ["-"] or str(output) != "-" or fmt != OutputFormat.WAV:
+            raise fail(UsageError("pipe mode is `vocalsplit - -o -`: one WAV stream in on stdin, WAV out on stdout"))
+        args = {"model": model, "device": device, "mask": mask, "chunk_seconds": chunk_seconds}
+        return run_pipe({**args, "models_dir": models_dir, "shifts": shifts}, wanted, bit_depth == "float", quiet)
     try:
         if wanted == []:
             raise UsageError(f"--stems {stems!r} names no stem; give e.g. vocals, or all")
