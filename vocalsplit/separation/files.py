@@ -160,6 +160,7 @@ def separate_file(
     expected = int(info.frames * out_rate / info.sample_rate) + out_rate  # a second of margin
     done = 0
     notes: list[str] = [rate_note] if rate_note else []
+    damage: list[str] = []  # what the reader said about a damaged or cut stream
     peak = 0.0
     with contextlib.ExitStack() as stack:
         writers = {
@@ -174,7 +175,7 @@ def separate_file(
                 writers[s].write(converters[s].push(y, last=last))
 
         try:
-            for block in read_blocks(info, options.block_frames, notes.append):
+            for block in read_blocks(info, options.block_frames, damage.append):
                 peak = max(peak, float(np.max(np.abs(block)))) if block.size else peak
                 write(stream.push(block), last=False)
                 done += block.shape[1]
@@ -198,7 +199,8 @@ def separate_file(
         sample_rate=out_rate,
         channels=info.channels,
         provider=provider,
-        warnings=notes + ([] if any("decoding failed" in n for n in notes) else _length_warnings(info, done)),
+        # a stream the reader already called damaged needs no second word on its length
+        warnings=notes + (damage or _length_warnings(info, done)),
     )
 
 

@@ -99,7 +99,6 @@ class SeparationStream:
         self._samples_in = 0
         self._samples_out = 0
         self._model_samples = 0
-        self._peak = 0.0
 
     def push(self, block: np.ndarray) -> dict[str, np.ndarray]:
         if block.ndim != 2 or block.shape[0] != self._channels:
@@ -108,8 +107,6 @@ class SeparationStream:
         if not np.all(np.isfinite(block)):
             at = self._samples_in / self._rate
             raise InputAudioError(f"audio contains NaN or infinite samples (near {at:.2f} s)")
-        if block.shape[1]:
-            self._peak = max(self._peak, float(np.max(np.abs(block))))
         self._samples_in += block.shape[1]
         self._x_fifo = np.concatenate([self._x_fifo, block], axis=1)
         self._analyse(self._down.push(block), limit=None)
