@@ -69,3 +69,55 @@ def test_pipe_mode_usage_and_input_errors(models_dir: Path, cli, tmp_path: Path)
     assert code == 2 and "pipe mode is `vocalsplit - -o -`" in stderr
     done = _run(models_dir, [], b"this is not a wav stream at all")
     assert done.returncode == 1 and b"not a WAV stream" in done.stderr and not done.stdout
+
+
+def test_raw_pcm_in_and_out_at_a_low_latency_equals_file_mode(models_dir: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    x = tone_mix(2.0, 44100)
+    raw_in = np.ascontiguousarray(x.T).astype("<f4").tobytes()
+    args = ["--raw-format", "44100:2:f32le", "--raw-output", "--bit-depth", "float", "--latency", "300"]
+    done = _run(models_dir, args, raw_in)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"latency at most" in done.stderr and b"resampling" in done.stderr
+    piped = np.frombuffer(done.stdout, "<f4").reshape(-1, 4)
+    assert piped.shape[0] == x.shape[1]
+    song = write_audio(tmp_path / "song.wav", x, 44100, "FLOAT")
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--bit-depth", "float", "-q")
+    assert code == 0, stderr
+    for i, stem in enumerate(("vocals", "accompaniment")):
+        filed, _ = sf.read(str(tmp_path / "out" / "song" / f"{stem}.wav"), dtype="float32")
+        assert np.max(np.abs(piped[:, 2 * i : 2 * i + 2] - filed)) < 1e-4
+
+
+def test_output_leaves_while_the_input_is_still_open(models_dir: Path) -> None:
+    """A live source: half the input is sent and the pipe kept open; that half comes out, less the latency."""
+    rate = 16000
+    pcm = (tone_mix(4.0, rate, channels=1)[0] * 20000).astype("<i2")
+    env = {**os.environ, "VOCALSPLIT_MODELS": str(models_dir)}
+    command = [sys.executable, "-m", "vocalsplit", "-", "-o", "-", "--model", "tiny-rnn", "-q", "--raw-output"]
+    command += ["--raw-format", f"{rate}:1:s16le", "--stems", "vocals", "--latency", "100"]
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(pcm[: 2 * rate].tobytes())
+    proc.stdin.flush()
+    early = proc.stdout.read(2 * (2 * rate - rate // 10))  # 2 s in, at most 100 ms held back
+    proc.stdin.write(pcm[2 * rate :].tobytes())
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=60) == 0
+    assert len(early + rest) == 2 * len(pcm)
+
+
+def test_latency_options_are_checked_and_explained(models_dir: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    one_second = (tone_mix(1.0, 16000, channels=1)[0] * 20000).astype("<i2").tobytes()
+    done = _run(models_dir, ["--raw-format", "16000:1:s16le", "--latency", "20"], one_second)
+    message = done.stderr.decode()
+    assert done.returncode == 2 and not done.stdout
+    assert "--latency 20 ms: model 'tiny-rnn' on 16000 Hz input needs at least 36 ms" in message
+    assert "(STFT window 32 + shifts 4 ms; --shifts 1 lowers it)" in message
+    done = _run(models_dir, ["--raw-format", "16000:2:s16"], one_second)
+    assert done.returncode == 2 and b"give RATE:CHANNELS:TYPE" in done.stderr
+    done = _run(models_dir, ["--raw-format", "16000:1:s16le", "-q"], one_second + b"\x01")
+    assert done.returncode == 0 and b"ended inside a frame: its last 1 bytes dropped" in done.stderr
+    song = write_audio(tmp_path / "song.wav", tone_mix(1.0, 16000), 16000)
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "--latency", "100", "--raw-output")
+    assert code == 2 and "--latency, --raw-output: for pipe mode only" in stderr

@@ -31,7 +31,7 @@ from vocalsplit.cli.common import (
     out,
     say_error,
 )
-from vocalsplit.cli.pipe import run_pipe
+from vocalsplit.cli.pipe import LatencyOpt, PipeRequest, RawFormatOpt, RawOutputOpt, check_file_mode, is_pipe, run_pipe
 from vocalsplit.errors import UsageError, VocalsplitError
 
 if TYPE_CHECKING:
@@ -88,6 +88,9 @@ def separate(
     mp3_bitrate: Mp3Opt = MP3_DEFAULT_KBPS,
     offset: OffsetOpt = None,
     duration: DurationOpt = None,
+    raw_format: RawFormatOpt = None,
+    raw_output: RawOutputOpt = False,
+    latency: LatencyOpt = None,
     quiet: Annotated[bool, flag("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -98,12 +101,13 @@ def separate(
 
     started = time.perf_counter()
     wanted = None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()]
-    if "-" in inputs or str(output) == "-":
-        if inputs != ["-"] or str(output) != "-" or fmt != OutputFormat.WAV:
-            raise fail(UsageError("pipe mode is `vocalsplit - -o -`: one WAV stream in on stdin, WAV out on stdout"))
+    if is_pipe(inputs, output):
         args = {"model": model, "device": device, "mask": mask, "chunk_seconds": chunk_seconds}
-        return run_pipe({**args, "models_dir": models_dir, "shifts": shifts}, wanted, bit_depth == "float", quiet)
+        floating = bit_depth == BitDepth.FLOAT
+        request = PipeRequest(inputs, output, fmt, floating, raw_format, raw_output, latency, quiet)
+        return run_pipe({**args, "models_dir": models_dir, "shifts": shifts}, wanted, request)
     try:
+        check_file_mode(raw_format, raw_output, latency)
         if wanted == []:
             raise UsageError(f"--stems {stems!r} names no stem; give e.g. vocals, or all")
         if overwrite and skip_existing:

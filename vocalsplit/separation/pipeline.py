@@ -60,6 +60,59 @@ def check_stems(manifest: Manifest, stems: list[str]) -> list[str]:
     return list(dict.fromkeys(stems))
 
 
+class ModelRateStream:
+    """The model's part of a stream: push ``(channels, n)`` blocks at the model's rate, get the
+    ``computed`` sources at that rate, every source the same length on each call.
+
+    Concatenated over :meth:`push` and :meth:`finish` calls, each source has exactly as many
+    samples as were pushed."""
+
+    def __init__(self, model: SeparationModel, channels: int, mask: Mask, chunk: int, computed: list[str]) -> None:
+        m = model.manifest
+        self._m, self._mask, self.stems = m, mask, computed
+        self._stft = StreamingStft(m.stft, channels)
+        self._planner = ChunkPlanner(
+            model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
+        )
+        self._istft = {s: StreamingIstft(m.stft, channels) for s in computed}
+        self._spec = np.zeros((channels, m.stft.bins, 0), np.complex64)
+        self._samples = 0
+        self._emitted = 0
+
+    def push(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        self._samples += x.shape[1]
+        spec = self._stft.push(x)
+        return self._masked(spec, self._planner.push(self._magnitude(spec)), limit=None)
+
+    def finish(self) -> dict[str, np.ndarray]:
+        spec = self._stft.flush()
+        parts = self._masked(spec, self._planner.push(self._magnitude(spec)) + self._planner.flush(), self._samples)
+        tails = {s: self._istft[s].finish(self._samples)[:, : self._samples - self._emitted] for s in self.stems}
+        return {s: np.concatenate([parts[s], tails[s]], axis=1) for s in self.stems}
+
+    @staticmethod
+    def _magnitude(spec: np.ndarray) -> np.ndarray:
+        return np.abs(spec).transpose(0, 2, 1)
+
+    def _masked(self, spec: np.ndarray, raw_outputs: list[np.ndarray], limit: int | None) -> dict[str, np.ndarray]:
+        """Apply the model's outputs to the frames they belong to; the finished samples of each source."""
+        self._spec = np.concatenate([self._spec, spec], axis=2)
+        pieces: dict[str, list[np.ndarray]] = {s: [] for s in self.stems}
+        for raw in raw_outputs:
+            masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
+            k = masks.shape[2]
+            frames, self._spec = self._spec[:, :, :k], self._spec[:, :, k:]
+            for s in self.stems:
+                pieces[s].append(self._istft[s].push(frames * masks[:, self._m.sources.index(s)].transpose(0, 2, 1)))
+        channels = self._spec.shape[0]
+        out = {s: np.concatenate(p, axis=1) if p else np.zeros((channels, 0), np.float32) for s, p in pieces.items()}
+        n = next(iter(out.values())).shape[1]
+        if limit is not None:  # the ISTFT's zero padding past the end
+            n = min(n, limit - self._emitted)
+        self._emitted += n
+        return {s: y[:, :n] for s, y in out.items()}
+
+
 class SeparationStream:
     """Push ``(channels, n)`` float32 blocks at ``sample_rate``; get stems back in step.
 
@@ -67,6 +120,10 @@ class SeparationStream:
     stems; concatenated over :meth:`push` and :meth:`finish` calls, each stem has
     exactly as many samples as were pushed. Memory is bounded by the block size and
     the chunk length, never by the stream's length.
+
+    With ``shifts`` > 1 the model's part runs on that many frame grids, offset by
+    ``1/shifts`` of a hop at the model's rate, and the sources are averaged there
+    (``shifts.py``): the input is resampled once and each source once, however many passes.
     """
 
     def __init__(
@@ -77,28 +134,26 @@ class SeparationStream:
         mask: Mask,
         chunk: int,
         stems: list[str],
+        shifts: int = 1,
     ) -> None:
         """``stems``: already checked against the model's sources (:func:`check_stems`)."""
         m = model.manifest
-        self._m, self._mask, self._channels = m, mask, channels
+        self._m, self._channels, self._rate = m, channels, sample_rate
         self.stems = stems
         need_residual = m.residual_source in self.stems
         self._computed = [s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)]
+
+        def make() -> ModelRateStream:
+            return ModelRateStream(model, channels, mask, chunk, self._computed)
+
+        offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, m.sample_rate)
+        self._core: StemStream = make() if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
-        self._stft = StreamingStft(m.stft, channels)
-        self._planner = ChunkPlanner(
-            model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
-        )
-        self._istft = {s: StreamingIstft(m.stft, channels) for s in self._computed}
         self._up = {s: StreamResampler(m.sample_rate, sample_rate, channels) for s in self._computed}
-        self._model_emitted = dict.fromkeys(self._computed, 0)
-        self._spec = np.zeros((channels, m.stft.bins, 0), np.complex64)
         self._stem_fifo = {s: np.zeros((channels, 0), np.float32) for s in self._computed}
         self._x_fifo = np.zeros((channels, 0), np.float32)
-        self._rate = sample_rate
         self._samples_in = 0
         self._samples_out = 0
-        self._model_samples = 0
 
     def push(self, block: np.ndarray) -> dict[str, np.ndarray]:
         if block.ndim != 2 or block.shape[0] != self._channels:
@@ -109,43 +164,17 @@ class SeparationStream:
             raise InputAudioError(f"audio contains NaN or infinite samples (near {at:.2f} s)")
         self._samples_in += block.shape[1]
         self._x_fifo = np.concatenate([self._x_fifo, block], axis=1)
-        self._analyse(self._down.push(block), limit=None)
+        for s, y in self._core.push(self._down.push(block)).items():
+            self._emit(s, y, last=False)
         return self._drain(final=False)
 
     def finish(self) -> dict[str, np.ndarray]:
         if self._samples_in == 0:
             raise InputAudioError("audio is empty (0 samples)")
-        self._analyse(self._down.flush(), limit=None)
-        spec_tail = self._stft.flush()
-        self._spec = np.concatenate([self._spec, spec_tail], axis=2)
-        for out in self._planner.push(np.abs(spec_tail).transpose(0, 2, 1)) + self._planner.flush():
-            self._apply(out, limit=self._model_samples)
-        for s in self._computed:
-            tail = self._istft[s].finish(self._model_samples)
-            self._emit(s, self._cap(s, tail, self._model_samples), last=True)
+        parts = self._core.push(self._down.flush())
+        for s, y in self._core.finish().items():
+            self._emit(s, np.concatenate([parts[s], y], axis=1), last=True)
         return self._drain(final=True)
-
-    def _analyse(self, x_model: np.ndarray, limit: int | None) -> None:
-        self._model_samples += x_model.shape[1]
-        spec = self._stft.push(x_model)
-        self._spec = np.concatenate([self._spec, spec], axis=2)
-        for out in self._planner.push(np.abs(spec).transpose(0, 2, 1)):
-            self._apply(out, limit)
-
-    def _apply(self, raw: np.ndarray, limit: int | None) -> None:
-        masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
-        k = masks.shape[2]
-        frames, self._spec = self._spec[:, :, :k], self._spec[:, :, k:]
-        for s in self._computed:
-            i = self._m.sources.index(s)
-            y = self._istft[s].push(frames * masks[:, i].transpose(0, 2, 1))
-            self._emit(s, self._cap(s, y, limit), last=False)
-
-    def _cap(self, s: str, y: np.ndarray, limit: int | None) -> np.ndarray:
-        if limit is not None:
-            y = y[:, : max(0, limit - self._model_emitted[s])]
-        self._model_emitted[s] += y.shape[1]
-        return y
 
     def _emit(self, s: str, y_model: np.ndarray, last: bool) -> None:
         y = self._up[s].push(y_model, last=last)
@@ -187,17 +216,10 @@ def open_stream(
     stems: list[str],
     shifts: int,
 ) -> StemStream:
-    """A :class:`SeparationStream`, or ``shifts`` of them averaged over frame grids (see ``shifts.py``).
+    """A :class:`SeparationStream`, averaging ``shifts`` passes over frame grids (see ``shifts.py``).
 
     Values are trusted: the :class:`~vocalsplit.separation.separator.Separator` checked them."""
-
-    def make() -> SeparationStream:
-        return SeparationStream(model, sample_rate, channels, mask, chunk, stems)
-
-    if shifts == 1:
-        return make()
-    m = model.manifest
-    return ShiftAveragedStream(make, shift_offsets(shifts, m.stft.hop, m.sample_rate, sample_rate), channels)
+    return SeparationStream(model, sample_rate, channels, mask, chunk, stems, shifts)
 
 
 def separate_array(

@@ -24,6 +24,7 @@ from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession
 from vocalsplit.separation.files import FileResult, OutputOptions, check_input, separate_file
 from vocalsplit.separation.inputs import InputFile
+from vocalsplit.separation.latency import Latency, fit_chunk, stream_latency
 from vocalsplit.separation.outputs import OutputPlan, PlanProblem, plan_outputs
 from vocalsplit.separation.pipeline import check_stems, chunk_frames, open_stream, separate_array
 from vocalsplit.separation.shifts import StemStream, check_shifts
@@ -75,6 +76,17 @@ class Separator:
         return open_stream(
             self.session, sample_rate, channels, self.mask, self.chunk_frames, self.stems(stems), self.shifts
         )
+
+    def latency(self, sample_rate: int) -> Latency:
+        """How far the stems of a stream at ``sample_rate`` may lag its input, by cause."""
+        return stream_latency(self.manifest, self.chunk_frames, self.shifts, sample_rate)
+
+    def fit_latency(self, seconds: float, sample_rate: int) -> Latency:
+        """Size the chunk so that streams at ``sample_rate`` lag at most ``seconds``; the stated latency.
+
+        Raises a UsageError with the least latency these settings allow when ``seconds`` is below it."""
+        self.chunk_frames, stated = fit_chunk(self.manifest, seconds, self.shifts, sample_rate)
+        return stated
 
     def separate_array(
         self, audio: np.ndarray, sample_rate: int, stems: list[str] | None = None, mask: Mask | str | None = None

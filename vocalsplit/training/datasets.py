@@ -18,6 +18,7 @@ import soundfile as sf
 import soxr
 
 from vocalsplit.audio.folders import files_below
+from vocalsplit.audio.resample import QUALITY
 from vocalsplit.audio.stft import StftParams, stft
 from vocalsplit.choices import Split, parse
 from vocalsplit.errors import DatasetError
@@ -151,7 +152,7 @@ def _band(file_rate: int, rate: int) -> float | None:
 
 
 def _resample(data: np.ndarray, sr: int, rate: int) -> np.ndarray:
-    return data if sr == rate else soxr.resample(data, sr, rate, quality="HQ").astype(np.float32)
+    return data if sr == rate else soxr.resample(data, sr, rate, quality=QUALITY).astype(np.float32)
 
 
 _AUDIO = (".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
+from vocalsplit.audio.resample import QUALITY
 from vocalsplit.errors import UsageError
 from vocalsplit.training.datasets import Clip
 
@@ -30,7 +31,7 @@ def repitch_voice(clip: Clip, semitones: float) -> Clip:
     factor = 2.0 ** (semitones / 12.0)
     names = list(clip.sources)
     # read the voice as if it had been recorded at rate × factor, and bring it back to rate
-    voice = soxr.resample(clip.voice.T, clip.rate * factor, clip.rate, quality="HQ").T
+    voice = soxr.resample(clip.voice.T, clip.rate * factor, clip.rate, quality=QUALITY).T
     n = min(voice.shape[1], clip.voice.shape[1])
     sources = {names[0]: np.ascontiguousarray(voice[:, :n], dtype=np.float32)}
     sources.update({k: clip.sources[k][:, :n] for k in names[1:]})
