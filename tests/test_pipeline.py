@@ -6,6 +6,7 @@ import pytest
 from tests.helpers import tone_mix
 from tests.model_factory import conv_model
 from vocalsplit.catalog.manifest import load_manifest
+from vocalsplit.choices import HighBand
 from vocalsplit.errors import InputAudioError, UsageError
 from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession
@@ -33,6 +34,8 @@ def test_soft_stems_sum_to_input_including_band_above_model_nyquist(rnn_session:
         x = x + 0.1 * np.sin(2 * np.pi * 12000 * t).astype(np.float32)
     stems = separate_array(rnn_session, x, rate, chunk=50)
     assert stems["vocals"].shape == x.shape
+    assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - x)) < 1e-4
+    stems = separate_array(rnn_session, x, rate, chunk=50, high_band=HighBand.ACCOMPANIMENT)
     assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - x)) < 1e-4
     if rate > 16000:  # the 12 kHz tone goes to the accompaniment, none of it to the vocals
         spec = np.abs(np.fft.rfft(stems["vocals"][0]))

@@ -39,6 +39,13 @@ class BitDepth(Choice):
     FLOAT = "float"
 
 
+class HighBand(Choice):
+    """Where the song above a model's band goes (``--high-band``)."""
+
+    SHARE = "share"
+    ACCOMPANIMENT = "accompaniment"
+
+
 class Existing(Choice):
     """What to do with an output that already exists."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vocalsplit.choices import BitDepth, Mask, OutputFormat
+from vocalsplit.choices import BitDepth, HighBand, Mask, OutputFormat
 
 CHUNK_SECONDS: float = 20.0
 """Audio (at the model's rate) handed to the network per call."""
@@ -22,6 +22,10 @@ SHIFTS: int = 2
 
 Chosen on validation data: two passes gain 0.2–0.4 dB over one at twice the time;
 four gain little more (README, "Shipped models")."""
+
+HIGH_BAND: HighBand = HighBand.SHARE
+"""Above a model's band (8 kHz for the 16 kHz models), each source gets the song times its share of
+the top of the band (5-7.5 kHz), frame by frame, instead of the residual source getting it all."""
 
 FORMAT: OutputFormat = OutputFormat.WAV
 

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from vocalsplit.choices import Mask
+from vocalsplit.choices import HighBand, Mask
 from vocalsplit.errors import VocalsplitError
 from vocalsplit.separation.shifts import MAX_SHIFTS
 
@@ -91,6 +91,15 @@ ShiftsOpt = Annotated[
         "--shifts",
         help=f"Average N passes (1-{MAX_SHIFTS}) on frame grids offset by 1/N of a hop: "
         "better separation, N times the time.",
+    ),
+]
+HighBandOpt = Annotated[
+    HighBand,
+    typer.Option(
+        "--high-band",
+        help="Above the model's band (8 kHz for 16 kHz models): share gives each stem the song times its "
+        "share of the top of the band, frame by frame; accompaniment gives it all to the accompaniment.",
+        case_sensitive=False,
     ),
 ]
 ChunkOpt = Annotated[

@@ -16,6 +16,7 @@ from vocalsplit.cli.common import (
     INPUT_FAILED,
     ChunkOpt,
     DeviceOpt,
+    HighBandOpt,
     ModelOpt,
     ModelsDirOpt,
     ShiftsOpt,
@@ -67,6 +68,7 @@ def evaluate_command(
     results: ResultsOpt = Path("eval-results"),
     update_manifest: UpdateOpt = False,
     shifts: ShiftsOpt = defaults.SHIFTS,
+    high_band: HighBandOpt = defaults.HIGH_BAND,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -80,7 +82,9 @@ def evaluate_command(
         from vocalsplit.separation.separator import Separator
 
         chosen = _masks(masks)
-        sep = Separator(model, device, chunk_seconds=chunk_seconds, models_dir=models_dir, shifts=shifts)
+        sep = Separator(
+            model, device, chunk_seconds=chunk_seconds, models_dir=models_dir, shifts=shifts, high_band=high_band
+        )
         req = EvalRequest(
             dataset, data_dir, chosen, backend, limit, workers, clip_timeout, max_track_seconds, segment_seconds
         )

@@ -19,6 +19,7 @@ from vocalsplit.cli.common import (
     INPUT_FAILED,
     ChunkOpt,
     DeviceOpt,
+    HighBandOpt,
     MaskOpt,
     ModelOpt,
     ModelsDirOpt,
@@ -84,6 +85,7 @@ def separate(
     skip_existing: Annotated[bool, flag("--skip-existing", help="Skip stems whose output already exists.")] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
     shifts: ShiftsOpt = defaults.SHIFTS,
+    high_band: HighBandOpt = defaults.HIGH_BAND,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     mp3_bitrate: Mp3Opt = MP3_DEFAULT_KBPS,
     offset: OffsetOpt = None,
@@ -102,7 +104,7 @@ def separate(
     started = time.perf_counter()
     wanted = None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()]
     if is_pipe(inputs, output):
-        args = {"model": model, "device": device, "mask": mask, "chunk_seconds": chunk_seconds}
+        args = {"model": model, "device": device, "mask": mask, "chunk_seconds": chunk_seconds, "high_band": high_band}
         floating = bit_depth == BitDepth.FLOAT
         request = PipeRequest(inputs, output, fmt, floating, raw_format, raw_output, latency, quiet)
         return run_pipe({**args, "models_dir": models_dir, "shifts": shifts}, wanted, request)
@@ -118,7 +120,7 @@ def separate(
         check_request(inputs, filename, wanted)
         if report is not None:
             _check_report(report)
-        separator = Separator(model, device, mask, chunk_seconds, models_dir, shifts)
+        separator = Separator(model, device, mask, chunk_seconds, models_dir, shifts, high_band)
         job = prepare_batch(separator, inputs, output, options, filename, wanted)
     except VocalsplitError as error:
         raise fail(error, verbose) from None

@@ -159,6 +159,7 @@ def evaluate(
         "dataset": str(req.dataset),
         "backend": str(req.backend),
         "shifts": separator.shifts,
+        "high_band": str(separator.high_band),
         "clips": len(loaders),
         "summary": {mask: {**_summary(r), **_track_summary(tracks[mask])} for mask, r in rows.items()},
         "failures": failures,

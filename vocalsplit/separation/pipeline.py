@@ -20,7 +20,7 @@ from vocalsplit import defaults
 from vocalsplit.audio.resample import StreamResampler
 from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
-from vocalsplit.choices import Mask
+from vocalsplit.choices import HighBand, Mask
 from vocalsplit.errors import InputAudioError, UsageError
 from vocalsplit.separation.masks import source_masks
 from vocalsplit.separation.planner import ChunkPlanner
@@ -60,35 +60,63 @@ def check_stems(manifest: Manifest, stems: list[str]) -> list[str]:
     return list(dict.fromkeys(stems))
 
 
+SHARE = ":share"
+"""Suffix of the per-sample gain track of a source (its share of the top of the model's band)."""
+LOW = ":low"
+"""The model-rate input, aligned with the sources (the part of the song the model heard)."""
+SHARE_BAND = (0.625, 0.9375)
+"""Where a source's share is measured, as fractions of the model's Nyquist frequency (5-7.5 kHz at 16 kHz)."""
+
+
 class ModelRateStream:
     """The model's part of a stream: push ``(channels, n)`` blocks at the model's rate, get the
     ``computed`` sources at that rate, every source the same length on each call.
 
     Concatenated over :meth:`push` and :meth:`finish` calls, each source has exactly as many
-    samples as were pushed."""
+    samples as were pushed. With ``shares`` each source ``s`` also comes with ``s:share``,
+    its mask averaged over :data:`SHARE_BAND` weighted by the mixture's power there, frame by
+    frame, overlap-added into a smooth per-sample gain; and ``:low`` is the input itself."""
 
-    def __init__(self, model: SeparationModel, channels: int, mask: Mask, chunk: int, computed: list[str]) -> None:
+    def __init__(
+        self, model: SeparationModel, channels: int, mask: Mask, chunk: int, computed: list[str], shares: bool
+    ) -> None:
         m = model.manifest
-        self._m, self._mask, self.stems = m, mask, computed
+        self._m, self._mask, self._computed = m, mask, computed
         self._stft = StreamingStft(m.stft, channels)
         self._planner = ChunkPlanner(
             model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
         )
-        self._istft = {s: StreamingIstft(m.stft, channels) for s in computed}
+        tracks = [*computed, *(s + SHARE for s in computed if shares)]
+        self.stems = [*tracks, *([LOW] if shares else [])]
+        self._istft = {s: StreamingIstft(m.stft, channels) for s in tracks}
         self._spec = np.zeros((channels, m.stft.bins, 0), np.complex64)
+        top = m.stft.bins - 1
+        self._band = slice(round(SHARE_BAND[0] * top), round(SHARE_BAND[1] * top) + 1) if shares else None
+        # a frame whose spectrum is g * rfft(window) overlap-adds to the gain g, smoothly between frames
+        self._gain_frame = np.fft.rfft(m.stft.window_array()).astype(np.complex64)
+        self._x = np.zeros((channels, 0), np.float32)
         self._samples = 0
         self._emitted = 0
 
     def push(self, x: np.ndarray) -> dict[str, np.ndarray]:
         self._samples += x.shape[1]
+        if self._band is not None:
+            self._x = np.concatenate([self._x, x], axis=1)
         spec = self._stft.push(x)
-        return self._masked(spec, self._planner.push(self._magnitude(spec)), limit=None)
+        return self._with_input(self._masked(spec, self._planner.push(self._magnitude(spec)), limit=None))
 
     def finish(self) -> dict[str, np.ndarray]:
         spec = self._stft.flush()
         parts = self._masked(spec, self._planner.push(self._magnitude(spec)) + self._planner.flush(), self._samples)
-        tails = {s: self._istft[s].finish(self._samples)[:, : self._samples - self._emitted] for s in self.stems}
-        return {s: np.concatenate([parts[s], tails[s]], axis=1) for s in self.stems}
+        rest = self._samples - self._emitted
+        tails = {s: self._istft[s].finish(self._samples)[:, :rest] for s in self._istft}
+        return self._with_input({s: np.concatenate([parts[s], tails[s]], axis=1) for s in self._istft})
+
+    def _with_input(self, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if self._band is not None:
+            n = out[self._computed[0]].shape[1]
+            out[LOW], self._x = self._x[:, :n], self._x[:, n:]
+        return out
 
     @staticmethod
     def _magnitude(spec: np.ndarray) -> np.ndarray:
@@ -97,13 +125,19 @@ class ModelRateStream:
     def _masked(self, spec: np.ndarray, raw_outputs: list[np.ndarray], limit: int | None) -> dict[str, np.ndarray]:
         """Apply the model's outputs to the frames they belong to; the finished samples of each source."""
         self._spec = np.concatenate([self._spec, spec], axis=2)
-        pieces: dict[str, list[np.ndarray]] = {s: [] for s in self.stems}
+        pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
         for raw in raw_outputs:
             masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
             k = masks.shape[2]
             frames, self._spec = self._spec[:, :, :k], self._spec[:, :, k:]
-            for s in self.stems:
-                pieces[s].append(self._istft[s].push(frames * masks[:, self._m.sources.index(s)].transpose(0, 2, 1)))
+            for s in self._computed:
+                source_mask = masks[:, self._m.sources.index(s)].transpose(0, 2, 1)  # (C, F, k)
+                pieces[s].append(self._istft[s].push(frames * source_mask))
+                if self._band is not None:
+                    power = np.abs(frames[:, self._band]) ** 2
+                    share = (source_mask[:, self._band] * power).sum(axis=1) / (power.sum(axis=1) + 1e-12)
+                    gains = share[:, None, :] * self._gain_frame[None, :, None]
+                    pieces[s + SHARE].append(self._istft[s + SHARE].push(gains))
         channels = self._spec.shape[0]
         out = {s: np.concatenate(p, axis=1) if p else np.zeros((channels, 0), np.float32) for s, p in pieces.items()}
         n = next(iter(out.values())).shape[1]
@@ -124,6 +158,11 @@ class SeparationStream:
     With ``shifts`` > 1 the model's part runs on that many frame grids, offset by
     ``1/shifts`` of a hop at the model's rate, and the sources are averaged there
     (``shifts.py``): the input is resampled once and each source once, however many passes.
+
+    Above the model's band (a file rate above the model's), ``high_band`` decides: with
+    ``share`` each source gets the song's high band (the song minus what the model heard)
+    times its share of the top of the model's band, sample by sample; with
+    ``accompaniment`` it all goes to the residual source.
     """
 
     def __init__(
@@ -135,6 +174,7 @@ class SeparationStream:
         chunk: int,
         stems: list[str],
         shifts: int = 1,
+        high_band: HighBand = defaults.HIGH_BAND,
     ) -> None:
         """``stems``: already checked against the model's sources (:func:`check_stems`)."""
         m = model.manifest
@@ -143,14 +183,17 @@ class SeparationStream:
         need_residual = m.residual_source in self.stems
         self._computed = [s for s in m.sources if s != m.residual_source and (need_residual or s in self.stems)]
 
+        self._shares = high_band == HighBand.SHARE and sample_rate > m.sample_rate
+
         def make() -> ModelRateStream:
-            return ModelRateStream(model, channels, mask, chunk, self._computed)
+            return ModelRateStream(model, channels, mask, chunk, self._computed, self._shares)
 
         offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, m.sample_rate)
         self._core: StemStream = make() if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
-        self._up = {s: StreamResampler(m.sample_rate, sample_rate, channels) for s in self._computed}
-        self._stem_fifo = {s: np.zeros((channels, 0), np.float32) for s in self._computed}
+        tracks = self._core.stems
+        self._up = {s: StreamResampler(m.sample_rate, sample_rate, channels) for s in tracks}
+        self._stem_fifo = {s: np.zeros((channels, 0), np.float32) for s in tracks}
         self._x_fifo = np.zeros((channels, 0), np.float32)
         self._samples_in = 0
         self._samples_out = 0
@@ -183,7 +226,7 @@ class SeparationStream:
     def _drain(self, final: bool) -> dict[str, np.ndarray]:
         if final:
             n = self._samples_in - self._samples_out
-            for s in self._computed:
+            for s in self._stem_fifo:
                 fifo = self._stem_fifo[s]
                 if fifo.shape[1] < n:  # resampler rounding at the very end
                     pad = np.zeros((self._channels, n - fifo.shape[1]), np.float32)
@@ -191,10 +234,14 @@ class SeparationStream:
         else:
             n = min([self._x_fifo.shape[1], *(f.shape[1] for f in self._stem_fifo.values())])
         parts = {}
-        for s in self._computed:
+        for s in self._stem_fifo:
             parts[s], self._stem_fifo[s] = self._stem_fifo[s][:, :n], self._stem_fifo[s][:, n:]
         x, self._x_fifo = self._x_fifo[:, :n], self._x_fifo[:, n:]
         self._samples_out += n
+        if self._shares:
+            high = x - parts[LOW]
+            for c in self._computed:
+                parts[c] = parts[c] + parts[c + SHARE] * high
         out = {}
         for s in self.stems:
             if s == self._m.residual_source:
@@ -215,11 +262,12 @@ def open_stream(
     chunk: int,
     stems: list[str],
     shifts: int,
+    high_band: HighBand = defaults.HIGH_BAND,
 ) -> StemStream:
     """A :class:`SeparationStream`, averaging ``shifts`` passes over frame grids (see ``shifts.py``).
 
     Values are trusted: the :class:`~vocalsplit.separation.separator.Separator` checked them."""
-    return SeparationStream(model, sample_rate, channels, mask, chunk, stems, shifts)
+    return SeparationStream(model, sample_rate, channels, mask, chunk, stems, shifts, high_band)
 
 
 def separate_array(
@@ -231,6 +279,7 @@ def separate_array(
     stems: list[str] | None = None,
     block: int = defaults.BLOCK_FRAMES,
     shifts: int = defaults.SHIFTS,
+    high_band: HighBand = defaults.HIGH_BAND,
 ) -> dict[str, np.ndarray]:
     """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape.
 
@@ -243,7 +292,7 @@ def separate_array(
     m = model.manifest
     frames = chunk_frames(m, defaults.CHUNK_SECONDS) if chunk is None else chunk
     chosen = check_stems(m, stems or list(m.sources))
-    stream = open_stream(model, sample_rate, x.shape[0], mask, frames, chosen, shifts)
+    stream = open_stream(model, sample_rate, x.shape[0], mask, frames, chosen, shifts, high_band)
     pieces: dict[str, list[np.ndarray]] = {s: [] for s in stream.stems}
     for start in range(0, x.shape[1], block):
         for s, y in stream.push(x[:, start : start + block]).items():

@@ -18,7 +18,7 @@ from vocalsplit import defaults
 from vocalsplit.audio.reader import AudioInfo
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.catalog.registry import resolve_model
-from vocalsplit.choices import BitDepth, Existing, Mask, OutputFormat, parse
+from vocalsplit.choices import BitDepth, Existing, HighBand, Mask, OutputFormat, parse
 from vocalsplit.errors import UsageError
 from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession
@@ -40,6 +40,7 @@ class Separator:
         chunk_seconds: audio at the model's rate per network call.
         models_dir: extra folder searched first for ``model``.
         shifts: passes averaged on frame grids offset by 1/shifts of a hop (1 = one pass).
+        high_band: ``share`` or ``accompaniment``: where the song above the model's band goes.
     """
 
     def __init__(
@@ -50,8 +51,10 @@ class Separator:
         chunk_seconds: float = defaults.CHUNK_SECONDS,
         models_dir: Path | None = None,
         shifts: int = defaults.SHIFTS,
+        high_band: HighBand | str = defaults.HIGH_BAND,
     ) -> None:
         self.mask = parse(Mask, mask, "--mask")
+        self.high_band = parse(HighBand, high_band, "--high-band")
         self.shifts = check_shifts(shifts)
         chosen_device = parse_device(device)
         self.manifest: Manifest = resolve_model(str(model) if model is not None else None, models_dir)
@@ -74,7 +77,14 @@ class Separator:
     def open_stream(self, sample_rate: int, channels: int, stems: list[str] | None = None) -> StemStream:
         """A stream with this separator's settings: push ``(channels, n)`` blocks, get stems in step."""
         return open_stream(
-            self.session, sample_rate, channels, self.mask, self.chunk_frames, self.stems(stems), self.shifts
+            self.session,
+            sample_rate,
+            channels,
+            self.mask,
+            self.chunk_frames,
+            self.stems(stems),
+            self.shifts,
+            self.high_band,
         )
 
     def latency(self, sample_rate: int) -> Latency:
@@ -96,7 +106,14 @@ class Separator:
         ``mask`` overrides this separator's mask for this call (``vocalsplit eval`` scores both)."""
         chosen = self.mask if mask is None else parse(Mask, mask, "--mask")
         return separate_array(
-            self.session, audio, sample_rate, chosen, self.chunk_frames, self.stems(stems), shifts=self.shifts
+            self.session,
+            audio,
+            sample_rate,
+            chosen,
+            self.chunk_frames,
+            self.stems(stems),
+            shifts=self.shifts,
+            high_band=self.high_band,
         )
 
     def check_input(self, path: Path, options: OutputOptions | None = None) -> AudioInfo:
