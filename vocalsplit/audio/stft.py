@@ -60,15 +60,15 @@ class StreamingStft:
 
     def __init__(self, params: StftParams, channels: int) -> None:
         self.params = params
-        self._window = params.window_array()
-        self._buf = np.zeros((channels, params.n_fft - params.hop), dtype=np.float64)
+        self._window = params.window_array().astype(np.float32)
+        self._buf = np.zeros((channels, params.n_fft - params.hop), dtype=np.float32)
         self._samples_in = 0
         self._frames_out = 0
 
     def push(self, x: np.ndarray) -> np.ndarray:
         """Add samples ``(channels, n)``; return new frames ``(channels, bins, k)`` complex64."""
         self._samples_in += x.shape[1]
-        self._buf = np.concatenate([self._buf, x.astype(np.float64, copy=False)], axis=1)
+        self._buf = np.concatenate([self._buf, x.astype(np.float32, copy=False)], axis=1)
         return self._emit()
 
     def flush(self) -> np.ndarray:
@@ -79,7 +79,7 @@ class StreamingStft:
             return np.zeros((self._buf.shape[0], p.bins, 0), dtype=np.complex64)
         total = (needed - 1) * p.hop + p.n_fft
         pad = max(0, total - self._buf.shape[1])
-        self._buf = np.concatenate([self._buf, np.zeros((self._buf.shape[0], pad))], axis=1)
+        self._buf = np.concatenate([self._buf, np.zeros((self._buf.shape[0], pad), np.float32)], axis=1)
         return self._emit(limit=needed)
 
     def _emit(self, limit: int | None = None) -> np.ndarray:
@@ -90,10 +90,10 @@ class StreamingStft:
             return np.zeros((self._buf.shape[0], p.bins, 0), dtype=np.complex64)
         span = self._buf[:, : (k - 1) * p.hop + p.n_fft]
         frames = np.lib.stride_tricks.sliding_window_view(span, p.n_fft, axis=1)[:, :: p.hop]
-        spec = np.fft.rfft(frames * self._window, axis=-1)  # (C, k, bins)
+        spec = np.fft.rfft(frames * self._window, axis=-1)  # (C, k, bins), complex64 from float32
         self._buf = self._buf[:, k * p.hop :]
         self._frames_out += k
-        return np.ascontiguousarray(spec.transpose(0, 2, 1)).astype(np.complex64)
+        return np.ascontiguousarray(spec.transpose(0, 2, 1), dtype=np.complex64)
 
 
 class StreamingIstft:
@@ -103,25 +103,30 @@ class StreamingIstft:
         self.params = params
         w = params.window_array()
         r, h = params.overlap, params.hop
-        self._window = w
+        self._window = w.astype(np.float32)
         # every output sample is covered by all r frames, so the squared-window sum is
         # periodic in the hop: one normaliser of length hop serves the whole stream
-        self._norm = (w.reshape(r, h) ** 2).sum(axis=0)
-        self._pending = np.zeros((channels, r - 1, h), dtype=np.float64)
+        self._norm = (w.reshape(r, h) ** 2).sum(axis=0).astype(np.float32)
+        self._pending = np.zeros((channels, r - 1, h), dtype=np.float32)
         self._to_discard = r - 1  # hop segments of leading analysis padding
         self._samples_out = 0
 
     def push(self, spec: np.ndarray) -> np.ndarray:
         """Add frames ``(channels, bins, k)``; return finished samples ``(channels, n)`` float32."""
+        if spec.shape[2] == 0:
+            return np.zeros((spec.shape[0], 0), dtype=np.float32)
+        return self.push_frames(np.fft.irfft(spec.astype(np.complex64, copy=False), n=self.params.n_fft, axis=1))
+
+    def push_frames(self, frames: np.ndarray) -> np.ndarray:
+        """Add time-domain frames ``(channels, n_fft, k)`` (what :meth:`push` gets from the inverse FFT)."""
         p = self.params
         r, h = p.overlap, p.hop
-        c, _, k = spec.shape
+        c, _, k = frames.shape
         if k == 0:
             return np.zeros((c, 0), dtype=np.float32)
-        frames = np.fft.irfft(spec.astype(np.complex128), n=p.n_fft, axis=1)  # (C, n_fft, k)
         frames = frames * self._window[None, :, None]
         parts = frames.reshape(c, r, h, k)
-        acc = np.zeros((c, k + r - 1, h), dtype=np.float64)
+        acc = np.zeros((c, k + r - 1, h), dtype=np.float32)
         acc[:, : r - 1] += self._pending
         for i in range(r):
             acc[:, i : i + k] += parts[:, i].transpose(0, 2, 1)
@@ -130,7 +135,7 @@ class StreamingIstft:
         self._to_discard -= drop
         out = (done[:, drop:] / self._norm).reshape(c, -1)
         self._samples_out += out.shape[1]
-        return out.astype(np.float32)
+        return out
 
     def finish(self, total_samples: int) -> np.ndarray:
         """Return the remaining samples so the stream holds at least ``total_samples``.

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from vocalsplit import defaults
-from vocalsplit.audio.resample import StreamResampler
+from vocalsplit.audio.resample import QUALITY, StreamResampler
 from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.choices import HighBand, Mask
@@ -92,8 +92,8 @@ class ModelRateStream:
         self._spec = np.zeros((channels, m.stft.bins, 0), np.complex64)
         top = m.stft.bins - 1
         self._band = slice(round(SHARE_BAND[0] * top), round(SHARE_BAND[1] * top) + 1) if shares else None
-        # a frame whose spectrum is g * rfft(window) overlap-adds to the gain g, smoothly between frames
-        self._gain_frame = np.fft.rfft(m.stft.window_array()).astype(np.complex64)
+        # frames g * window overlap-add (windowed again, normalised) to g, smoothly between frames
+        self._gain_frame = m.stft.window_array().astype(np.float32)
         self._x = np.zeros((channels, 0), np.float32)
         self._samples = 0
         self._emitted = 0
@@ -137,7 +137,7 @@ class ModelRateStream:
                     power = np.abs(frames[:, self._band]) ** 2
                     share = (source_mask[:, self._band] * power).sum(axis=1) / (power.sum(axis=1) + 1e-12)
                     gains = share[:, None, :] * self._gain_frame[None, :, None]
-                    pieces[s + SHARE].append(self._istft[s + SHARE].push(gains))
+                    pieces[s + SHARE].append(self._istft[s + SHARE].push_frames(gains))
         channels = self._spec.shape[0]
         out = {s: np.concatenate(p, axis=1) if p else np.zeros((channels, 0), np.float32) for s, p in pieces.items()}
         n = next(iter(out.values())).shape[1]
@@ -192,7 +192,11 @@ class SeparationStream:
         self._core: StemStream = make() if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
         tracks = self._core.stems
-        self._up = {s: StreamResampler(m.sample_rate, sample_rate, channels) for s in tracks}
+        # the gains are smooth: cubic interpolation carries them as well as the long filter, for less
+        self._up = {
+            s: StreamResampler(m.sample_rate, sample_rate, channels, "QQ" if s.endswith(SHARE) else QUALITY)
+            for s in tracks
+        }
         self._stem_fifo = {s: np.zeros((channels, 0), np.float32) for s in tracks}
         self._x_fifo = np.zeros((channels, 0), np.float32)
         self._samples_in = 0
