@@ -94,3 +94,27 @@ def test_a_model_that_outputs_nan_fails_once_at_load_with_exit_3(cli, tmp_path: 
     code, _, stderr = cli(*songs, "-o", tmp_path / "out", "--model", manifest)
     assert code == 3, stderr
     assert stderr.count("produced NaN or infinite masks") == 1 and "Traceback" not in stderr
+
+
+def test_doctor_names_each_cuda_library_it_cannot_load() -> None:
+    import ctypes
+
+    from vocalsplit.runtime.diagnostics import missing_cuda_libraries
+
+    class OnnxruntimeBuild:
+        """What onnxruntime.preload_dlls prints where NVIDIA's libraries are absent."""
+
+        @staticmethod
+        def preload_dlls() -> None:
+            print("Failed to load /site/nvidia/cublas/lib/libcublasLt.so.13: cannot open shared object file")
+            print("Failed to load libcurand.so.10: libcurand.so.10: cannot open shared object file")
+            print("Please follow https://onnxruntime.ai/docs/install/#cuda-and-cudnn to install CUDA.")
+
+    missing = missing_cuda_libraries(OnnxruntimeBuild)
+    assert missing[-2:] == ["libcublasLt.so.13", "libcurand.so.10"]
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        driver = True
+    except OSError:
+        driver = False
+    assert ("libcuda.so.1 (the NVIDIA driver)" in missing) is not driver

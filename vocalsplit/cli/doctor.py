@@ -19,7 +19,7 @@ def doctor(models_dir: ModelsDirOpt = None) -> None:
     except VocalsplitError as error:
         raise fail(error) from None
     for key, value in report.facts:
-        out.print(f"{key:>32}: {value}", highlight=False)
+        out.print(f"{key:>32}: {value}", highlight=False, soft_wrap=True)
     for p in report.problems:
         say_error(p, label="problem")
     if report.problems:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
 import importlib.metadata as md
+import io
 import platform
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +63,29 @@ def provider_works(provider: str) -> tuple[bool, str]:
     return bool(y[0] == 0.0), "ran the probe model"
 
 
+def missing_cuda_libraries(ort: Any) -> list[str]:
+    """The libraries the CUDA provider needs that cannot be loaded, as onnxruntime itself names them.
+
+    ``onnxruntime.preload_dlls`` tries NVIDIA's pip packages, then the system paths, and
+    prints a line per library it cannot load; the driver (``libcuda.so.1``) and cuDNN 9
+    (which it treats as optional, but the recurrent and convolution kernels use) are tried here."""
+    missing = []
+    for name, what in (("libcuda.so.1", "the NVIDIA driver"), ("libcudnn.so.9", "cuDNN 9")):
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            missing.append(f"{name} ({what})")
+    if hasattr(ort, "preload_dlls"):
+        said = io.StringIO()
+        with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+            try:
+                ort.preload_dlls()
+            except Exception as err:  # noqa: BLE001 - reported, not raised: doctor goes on
+                missing.append(f"(preload_dlls failed: {err})")
+        missing += list(dict.fromkeys(re.findall(r"Failed to load (?:\S*/)?([^/\s:]+):", said.getvalue())))
+    return missing
+
+
 def diagnose(models_dir: Path | None = None) -> Report:
     r = Report()
     r.facts.append(("vocalsplit", __version__))
@@ -82,6 +110,10 @@ def diagnose(models_dir: Path | None = None) -> Report:
         if provider in available:
             ok, why = provider_works(provider)
             r.facts.append((f"{provider} usable", f"yes ({why})" if ok else f"no ({why})"))
+            if provider == CUDA and not ok:
+                missing = missing_cuda_libraries(ort)
+                hint = "; pip install 'vocalsplit[cuda]' brings all but the driver" if missing else ""
+                r.facts.append(("CUDA libraries missing", (", ".join(missing) or "none found missing") + hint))
         elif provider == CUDA:
             r.facts.append((f"{provider} usable", "no (not in this onnxruntime build)"))
     r.facts.append(("model folders", ", ".join(str(d) for d in model_dirs(models_dir) if d.is_dir()) or "none"))
