@@ -66,6 +66,27 @@ def test_train_export_parity_and_separate_through_cli(tmp_path: Path, cli, monke
     assert resumed.steps == 9
 
 
+def test_validation_sdr_per_checkpoint_is_what_the_exported_model_scores(tmp_path: Path) -> None:
+    from vocalsplit.api import Separator
+    from vocalsplit.evaluation.checkpoint_sdr import checkpoint_sdr
+    from vocalsplit.evaluation.metrics import global_sdr
+    from vocalsplit.training.data import load_clips
+
+    config = _config(tmp_path)
+    result = train(config, scorer=checkpoint_sdr)
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [sorted(r["val_sdr"]) for r in log] == [["accompaniment", "vocals"]] * 2
+    best = json.loads(result.manifest.read_text())["training"]["best_step"]
+    logged = next(r["val_sdr"] for r in log if r["step"] == best)
+    _, clips, _ = load_clips(config)
+    separator = Separator(result.manifest, device="cpu", shifts=1)
+    scores = []
+    for clip in clips:
+        stems = separator.separate_array(clip.mixture, clip.rate)
+        scores.append(global_sdr(clip.voice, stems["vocals"]))
+    assert abs(float(np.mean(scores)) - logged["vocals"]) < 0.01
+
+
 def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
     from vocalsplit.training.config import LossSettings
 
@@ -265,3 +286,14 @@ def test_weighted_means_follow_clip_length_and_skip_infinite() -> None:
 
     rows = [{"samples": 1, "NSDR": 10.0, "SIR": float("inf")}, {"samples": 3, "NSDR": 2.0, "SIR": 6.0}]
     assert weighted_means(rows, ["NSDR", "SIR"]) == {"NSDR": 4.0, "SIR": 6.0}
+
+
+def test_tensorboard_logs_each_checkpoint_when_installed(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from vocalsplit.training.board import TensorBoard
+
+    board = TensorBoard(tmp_path)
+    assert board.active
+    board.add({"step": 3, "loss": 0.5, "val_loss": 0.6, "val_sdr": {"vocals": 1.5, "accompaniment": 7.0}})
+    board.close()
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))

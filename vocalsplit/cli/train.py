@@ -176,6 +176,7 @@ PLAIN_OPTIONS = (
 def _train_with_progress(config: TrainConfig) -> TrainResult:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from vocalsplit.evaluation.checkpoint_sdr import checkpoint_sdr
     from vocalsplit.training.trainer import train as run_training
 
     columns = (
@@ -192,7 +193,7 @@ def _train_with_progress(config: TrainConfig) -> TrainResult:
             val = "-" if val_loss is None else f"{val_loss:.4f}"
             progress.update(task, completed=step, loss=f"{loss_value:.4f}", val=val)
 
-        return run_training(config, on_step)
+        return run_training(config, on_step, checkpoint_sdr)
 
 
 def _pair(text: str) -> tuple[float, float]:

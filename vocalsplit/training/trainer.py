@@ -23,6 +23,7 @@ from vocalsplit.training import checkpoints
 from vocalsplit.training.architecture import Arch, LossSettings, build_arch
 from vocalsplit.training.base import SeparationNet, parameter_count
 from vocalsplit.training.batches import TrainingBatch, sample_batch, sequential_batches
+from vocalsplit.training.board import TensorBoard
 from vocalsplit.training.checkpoints import Progress
 from vocalsplit.training.config import DataSpec, TrainConfig
 from vocalsplit.training.data import load_clips
@@ -42,6 +43,9 @@ class TrainResult:
     minutes: float
     parameters: int
 
+
+CheckpointScorer = Callable[[Arch, list[Clip], StftParams, int, torch.device], dict[str, float] | None]
+"""(network, validation clips, STFT, sample rate, device) → mean whole-clip SDR per source, or None."""
 
 ProgressFn = Callable[[int, int, float, float | None], None]
 """(step, total steps, train loss, latest validation loss)."""
@@ -81,6 +85,15 @@ class _Run:
     """One training batch (remixed STFTs of paired clips, or waveforms mixed on the fly)."""
     val_batches: list[TrainingBatch]
     frames: int
+    val_clips: list[Clip]
+    scorer: CheckpointScorer | None = None
+    """Whole-clip SDR of the validation clips per source (``vocalsplit train`` passes the pipeline's)."""
+
+    def score(self) -> dict[str, float] | None:
+        if self.scorer is None:
+            return None
+        params = StftParams(self.config.n_fft, self.config.hop)
+        return self.scorer(self.scored, self.val_clips, params, self.config.sample_rate, self.device)
 
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """bf16 autocast on CUDA (mixed precision); nothing on the CPU."""
@@ -123,7 +136,7 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
     scored = arch if ema is None else replace(arch, net=cast(SeparationNet, ema.module))
     val_batches = sequential_batches(spectral_set(val_clips, params), config.batch, frames, left, right)
-    run = _Run(config, arch, scored, opt, ema, rng, device, draw, val_batches, frames)
+    run = _Run(config, arch, scored, opt, ema, rng, device, draw, val_batches, frames, val_clips)
     return run, data_info, val_clips[0]
 
 
@@ -151,9 +164,14 @@ def _sampler(
     return remix, feats
 
 
-def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResult:
-    """Train, keep the best checkpoint by validation loss, export it (on the CPU) with its manifest."""
+def train(
+    config: TrainConfig, progress: ProgressFn | None = None, scorer: CheckpointScorer | None = None
+) -> TrainResult:
+    """Train, keep the best checkpoint by validation loss, export it (on the CPU) with its manifest.
+
+    ``scorer``, when given, measures the validation SDR at each checkpoint (logged and plotted)."""
     run, data_info, first_val_clip = _prepare(config)
+    run.scorer = scorer
     config.run_dir.mkdir(parents=True, exist_ok=True)
     log_path = config.run_dir / "log.jsonl"
     at = Progress()
@@ -209,11 +227,21 @@ def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
             at.best = val
             checkpoints.save(config.run_dir / "best.pt", run.arch, run.opt, at, run.rng, run.ema)
         checkpoints.save(config.run_dir / "last.pt", run.arch, run.opt, at, run.rng, run.ema)
-        row = {"step": at.step, "loss": loss_value, "val_loss": val, "minutes": round(at.elapsed / 60, 2)}
+        row: dict[str, Any] = {
+            "step": at.step,
+            "loss": loss_value,
+            "val_loss": val,
+            "minutes": round(at.elapsed / 60, 2),
+        }
+        sdr = run.score()
+        if sdr is not None:
+            row["val_sdr"] = sdr
         with (config.run_dir / "log.jsonl").open("a") as f:
             f.write(json.dumps({**row, "lr": run.opt.param_groups[0]["lr"]}) + "\n")
+        board.add(row)
         return val
 
+    board = TensorBoard(config.run_dir)
     loss_value = math.nan
     try:
         for loss_value in _steps(run, at, first_step, started, deadline):
@@ -227,6 +255,7 @@ def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
         raise
     if at.step % config.val_every or not (config.run_dir / "best.pt").exists():
         checkpoint(loss_value)
+    board.close()
     at.elapsed = elapsed_before + time.monotonic() - started
 
 
@@ -311,6 +340,7 @@ def _hardware(device: torch.device) -> str:
 
 
 def _plot(log_path: Path, png: Path) -> None:
+    """Loss curves, and the validation SDR per checkpoint beside them when it was measured."""
     try:
         import matplotlib
 
@@ -323,12 +353,21 @@ def _plot(log_path: Path, png: Path) -> None:
     rows = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
     if not rows:
         return
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    scored = [r for r in rows if "val_sdr" in r]
+    fig, axes = plt.subplots(1, 2 if scored else 1, figsize=(11 if scored else 6, 3.5), squeeze=False)
+    ax = axes[0][0]
     ax.plot([r["step"] for r in rows], [r["loss"] for r in rows], label="train (with discriminative term)")
     ax.plot([r["step"] for r in rows], [r["val_loss"] for r in rows], label="validation")
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.legend()
+    if scored:
+        ax = axes[0][1]
+        for source in scored[0]["val_sdr"]:
+            ax.plot([r["step"] for r in scored], [r["val_sdr"][source] for r in scored], marker="o", label=source)
+        ax.set_xlabel("step")
+        ax.set_ylabel("validation SDR (dB, whole clips)")
+        ax.legend()
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)
