@@ -185,11 +185,11 @@ class SeparationStream:
 
         self._shares = high_band == HighBand.SHARE and sample_rate > m.sample_rate
 
-        def make() -> ModelRateStream:
-            return ModelRateStream(model, channels, mask, chunk, self._computed, self._shares)
+        def make(rows: int) -> ModelRateStream:
+            return ModelRateStream(model, rows, mask, chunk, self._computed, self._shares)
 
         offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, m.sample_rate)
-        self._core: StemStream = make() if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
+        self._core: StemStream = make(channels) if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
         tracks = self._core.stems
         # the gains are smooth: cubic interpolation carries them as well as the long filter, for less

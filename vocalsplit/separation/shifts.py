@@ -49,42 +49,62 @@ def shift_offsets(shifts: int, hop: int, model_rate: int, file_rate: int) -> lis
 class ShiftAveragedStream:
     """Push ``(channels, n)`` blocks; get the stems averaged over delayed copies, in step.
 
-    Stream ``i`` first receives ``offsets[i]`` zeros, then the input; the first
-    ``offsets[i]`` samples of its output are dropped, which aligns it with the
-    input. Every stream's residual stem is the input minus its other stems, so
-    the average keeps the stems summing to the input.
+    Every delayed copy runs in one inner stream, as extra channels: copy ``i`` is the
+    input delayed by ``offsets[i]`` samples (zeros first), so one model call serves every
+    pass (a batch of ``channels × passes`` rows). At the end each copy's last
+    ``offsets[i]`` samples are pushed, padded with zeros to the same length (frames
+    after the end, as the STFT pads anyway); their extra output is dropped. Copy
+    ``i``'s output is advanced by ``offsets[i]``, aligning it with the input, and the
+    copies are averaged.
     """
 
-    def __init__(self, make: Callable[[], StemStream], offsets: list[int], channels: int) -> None:
+    def __init__(self, make: Callable[[int], StemStream], offsets: list[int], channels: int) -> None:
         if not offsets or offsets[0] != 0:
             raise ValueError("the first offset must be 0")
-        self._streams = [make() for _ in offsets]
-        self.stems = list(self._streams[0].stems)
+        self._inner = make(channels * len(offsets))
+        self.stems = list(self._inner.stems)
+        self._offsets, self._channels = list(offsets), channels
+        self._delay = [np.zeros((channels, o), np.float32) for o in offsets]
         self._drop = list(offsets)
         self._fifo = [{s: np.zeros((channels, 0), np.float32) for s in self.stems} for _ in offsets]
-        for i, offset in enumerate(offsets):
-            if offset:
-                self._add(i, self._streams[i].push(np.zeros((channels, offset), np.float32)))
+        self._pushed = self._given = 0
 
     def push(self, block: np.ndarray) -> dict[str, np.ndarray]:
-        for i, stream in enumerate(self._streams):
-            self._add(i, stream.push(block))
+        n = block.shape[1]
+        self._pushed += n
+        rows = []
+        for i, line in enumerate(self._delay):
+            line = np.concatenate([line, block], axis=1)
+            rows.append(line[:, :n])
+            self._delay[i] = line[:, n:]
+        self._add(self._inner.push(np.concatenate(rows, axis=0)))
         return self._take()
 
     def finish(self) -> dict[str, np.ndarray]:
-        for i, stream in enumerate(self._streams):
-            self._add(i, stream.finish())
+        longest = max(self._offsets)
+        if longest:
+            pad = [np.zeros((self._channels, longest - line.shape[1]), np.float32) for line in self._delay]
+            self._add(
+                self._inner.push(
+                    np.concatenate([np.concatenate(p, axis=1) for p in zip(self._delay, pad, strict=True)], axis=0)
+                )
+            )
+        self._add(self._inner.finish())
         return self._take()
 
-    def _add(self, i: int, parts: dict[str, np.ndarray]) -> None:
-        n = next(iter(parts.values())).shape[1]
-        drop = min(self._drop[i], n)
-        self._drop[i] -= drop
-        for s, y in parts.items():
-            self._fifo[i][s] = np.concatenate([self._fifo[i][s], y[:, drop:]], axis=1)
+    def _add(self, parts: dict[str, np.ndarray]) -> None:
+        c = self._channels
+        for i in range(len(self._offsets)):
+            n = next(iter(parts.values())).shape[1]
+            drop = min(self._drop[i], n)
+            self._drop[i] -= drop
+            for s, y in parts.items():
+                self._fifo[i][s] = np.concatenate([self._fifo[i][s], y[i * c : (i + 1) * c, drop:]], axis=1)
 
     def _take(self) -> dict[str, np.ndarray]:
         n = min(f[self.stems[0]].shape[1] for f in self._fifo)
+        n = min(n, self._pushed - self._given)  # the padded copies' extra output past the end
+        self._given += n
         out = {}
         for s in self.stems:
             total = np.zeros_like(self._fifo[0][s][:, :n])
