@@ -13,6 +13,9 @@ MAX_CHUNK_SECONDS: float = 600.0
 BLOCK_FRAMES: int = 65536
 """Samples per channel read from the input file per block."""
 
+MAX_SHIFTS: int = 16
+"""Most ``--shifts`` passes."""
+
 MASK: Mask = Mask.SOFT
 
 DEVICE: str = "auto"

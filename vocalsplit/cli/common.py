@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from vocalsplit.choices import HighBand, Mask
+from vocalsplit.defaults import MAX_SHIFTS
 from vocalsplit.errors import VocalsplitError
-from vocalsplit.separation.shifts import MAX_SHIFTS
 
 OK, INPUT_FAILED, USAGE, ENVIRONMENT = 0, 1, 2, 3
 INTERRUPTED = 130

@@ -15,9 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from vocalsplit.defaults import MAX_SHIFTS
 from vocalsplit.errors import UsageError
-
-MAX_SHIFTS = 16
 
 
 class StemStream(Protocol):

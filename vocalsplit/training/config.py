@@ -13,7 +13,15 @@ from typing import Any
 from vocalsplit.choices import Dataset, Loss, Mir1kClips, Split, Weights, parse
 from vocalsplit.errors import UsageError
 from vocalsplit.training.net_configs import TWO_SOURCES
-from vocalsplit.training.repitch import check_semitones
+
+MAX_SEMITONES = 12.0
+"""Largest ``--repitch`` shift."""
+
+
+def check_semitones(shifts: tuple[float, ...]) -> None:
+    for s in shifts:
+        if not (s != 0 and abs(s) <= MAX_SEMITONES):
+            raise UsageError(f"--repitch {s:g}: shifts must be non-zero and within ±{MAX_SEMITONES:g} semitones")
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,8 @@ import numpy as np
 import soxr
 
 from vocalsplit.audio.resample import QUALITY
-from vocalsplit.errors import UsageError
+from vocalsplit.training.config import check_semitones
 from vocalsplit.training.datasets import Clip
-
-MAX_SEMITONES = 12.0
-
-
-def check_semitones(shifts: tuple[float, ...]) -> None:
-    for s in shifts:
-        if not (s != 0 and abs(s) <= MAX_SEMITONES):
-            raise UsageError(f"--repitch {s:g}: shifts must be non-zero and within ±{MAX_SEMITONES:g} semitones")
 
 
 def repitch_voice(clip: Clip, semitones: float) -> Clip:
