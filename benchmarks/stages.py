@@ -56,7 +56,7 @@ def stage_times(song: Path, out: Path, args: list[str]) -> tuple[dict[str, float
     from vocalsplit.api import Separator
 
     options = dict(zip(args[::2], args[1::2], strict=False))
-    separator = Separator(shifts=int(options.get("--shifts", 2)))
+    separator = Separator(shifts=int(options.get("--shifts", 2)), high_band=options.get("--high-band", "share"))
     profile = cProfile.Profile()
     t = time.perf_counter()
     profile.runcall(separator.separate_file, song, out, existing="overwrite")

@@ -24,7 +24,10 @@ def source_masks(raw: np.ndarray, kind: str, mode: Mask) -> np.ndarray:
     if mode == Mask.BINARY:
         winner = np.argmax(raw, axis=1)
         return (np.arange(raw.shape[1])[None, :, None, None] == winner[:, None]).astype(np.float32)
-    total = raw.sum(axis=1, keepdims=True)
-    even = np.full_like(raw, 1.0 / raw.shape[1])
     # a model's masks should already sum to one; renormalise, and split evenly where all are 0
-    return np.where(total > 1e-12, raw / np.maximum(total, 1e-12), even).astype(np.float32)
+    total = raw.sum(axis=1, keepdims=True)
+    masks = (raw / np.maximum(total, 1e-12)).astype(np.float32, copy=False)
+    silent = total[:, 0] <= 1e-12  # (batch, frames, bins)
+    if silent.any():
+        masks.transpose(0, 2, 3, 1)[silent] = 1.0 / raw.shape[1]
+    return masks
