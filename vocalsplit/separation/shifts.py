@@ -81,20 +81,18 @@ class ShiftAveragedStream:
 
     def finish(self) -> dict[str, np.ndarray]:
         longest = max(self._offsets)
-        if longest:
-            pad = [np.zeros((self._channels, longest - line.shape[1]), np.float32) for line in self._delay]
-            self._add(
-                self._inner.push(
-                    np.concatenate([np.concatenate(p, axis=1) for p in zip(self._delay, pad, strict=True)], axis=0)
-                )
-            )
+        if longest:  # each copy's last samples, padded with zeros to the same length
+            tails = np.zeros((len(self._delay) * self._channels, longest), np.float32)
+            for i, line in enumerate(self._delay):
+                tails[i * self._channels : (i + 1) * self._channels, : line.shape[1]] = line
+            self._add(self._inner.push(tails))
         self._add(self._inner.finish())
         return self._take()
 
     def _add(self, parts: dict[str, np.ndarray]) -> None:
         c = self._channels
+        n = next(iter(parts.values())).shape[1]
         for i in range(len(self._offsets)):
-            n = next(iter(parts.values())).shape[1]
             drop = min(self._drop[i], n)
             self._drop[i] -= drop
             for s, y in parts.items():
