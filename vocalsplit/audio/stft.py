@@ -56,27 +56,31 @@ class StftParams:
 
 
 class StreamingStft:
-    """Analysis STFT fed block by block; output equals :func:`stft` of the whole signal."""
+    """Analysis STFT fed block by block; output equals :func:`stft` of the whole signal.
 
-    def __init__(self, params: StftParams, channels: int) -> None:
+    Frames come out ``(channels, bins, k)``, or ``(channels, k, bins)`` with
+    ``frames_first`` (the FFT's own layout, no copy: what the separation pipeline uses)."""
+
+    def __init__(self, params: StftParams, channels: int, frames_first: bool = False) -> None:
         self.params = params
+        self._frames_first = frames_first
         self._window = params.window_array().astype(np.float32)
         self._buf = np.zeros((channels, params.n_fft - params.hop), dtype=np.float32)
         self._samples_in = 0
         self._frames_out = 0
 
     def push(self, x: np.ndarray) -> np.ndarray:
-        """Add samples ``(channels, n)``; return new frames ``(channels, bins, k)`` complex64."""
+        """Add samples ``(channels, n)``; return the new frames, complex64."""
         self._samples_in += x.shape[1]
         self._buf = np.concatenate([self._buf, x.astype(np.float32, copy=False)], axis=1)
         return self._emit()
 
     def flush(self) -> np.ndarray:
-        """Pad the end with zeros and return the last frames ``(channels, bins, k)``."""
+        """Pad the end with zeros and return the last frames."""
         p = self.params
         needed = p.frame_count(self._samples_in) - self._frames_out
         if needed <= 0:
-            return np.zeros((self._buf.shape[0], p.bins, 0), dtype=np.complex64)
+            return self._layout(np.zeros((self._buf.shape[0], 0, p.bins), dtype=np.complex64))
         total = (needed - 1) * p.hop + p.n_fft
         pad = max(0, total - self._buf.shape[1])
         self._buf = np.concatenate([self._buf, np.zeros((self._buf.shape[0], pad), np.float32)], axis=1)
@@ -87,20 +91,26 @@ class StreamingStft:
         available = 0 if self._buf.shape[1] < p.n_fft else (self._buf.shape[1] - p.n_fft) // p.hop + 1
         k = available if limit is None else min(available, limit)
         if k == 0:
-            return np.zeros((self._buf.shape[0], p.bins, 0), dtype=np.complex64)
+            return self._layout(np.zeros((self._buf.shape[0], 0, p.bins), dtype=np.complex64))
         span = self._buf[:, : (k - 1) * p.hop + p.n_fft]
         frames = np.lib.stride_tricks.sliding_window_view(span, p.n_fft, axis=1)[:, :: p.hop]
         spec = np.fft.rfft(frames * self._window, axis=-1)  # (C, k, bins), complex64 from float32
         self._buf = self._buf[:, k * p.hop :]
         self._frames_out += k
-        return np.ascontiguousarray(spec.transpose(0, 2, 1), dtype=np.complex64)
+        return self._layout(spec.astype(np.complex64, copy=False))
+
+    def _layout(self, spec: np.ndarray) -> np.ndarray:
+        return spec if self._frames_first else np.ascontiguousarray(spec.transpose(0, 2, 1))
 
 
 class StreamingIstft:
-    """Synthesis by weighted overlap-add, fed frame chunks; trims the analysis padding."""
+    """Synthesis by weighted overlap-add, fed frame chunks; trims the analysis padding.
 
-    def __init__(self, params: StftParams, channels: int) -> None:
+    Frames go in ``(channels, bins, k)``, or ``(channels, k, bins)`` with ``frames_first``."""
+
+    def __init__(self, params: StftParams, channels: int, frames_first: bool = False) -> None:
         self.params = params
+        self._frames_first = frames_first
         w = params.window_array()
         r, h = params.overlap, params.hop
         self._window = w.astype(np.float32)
@@ -112,24 +122,26 @@ class StreamingIstft:
         self._samples_out = 0
 
     def push(self, spec: np.ndarray) -> np.ndarray:
-        """Add frames ``(channels, bins, k)``; return finished samples ``(channels, n)`` float32."""
-        if spec.shape[2] == 0:
-            return np.zeros((spec.shape[0], 0), dtype=np.float32)
-        return self.push_frames(np.fft.irfft(spec.astype(np.complex64, copy=False), n=self.params.n_fft, axis=1))
+        """Add frames; return finished samples ``(channels, n)`` float32."""
+        axis = 2 if self._frames_first else 1
+        frames = np.fft.irfft(spec.astype(np.complex64, copy=False), n=self.params.n_fft, axis=axis)
+        return self._overlap_add(frames if self._frames_first else frames.transpose(0, 2, 1))
 
     def push_frames(self, frames: np.ndarray) -> np.ndarray:
-        """Add time-domain frames ``(channels, n_fft, k)`` (what :meth:`push` gets from the inverse FFT)."""
+        """Add time-domain frames ``(channels, k, n_fft)`` (what :meth:`push` gets from the inverse FFT)."""
+        return self._overlap_add(frames)
+
+    def _overlap_add(self, frames: np.ndarray) -> np.ndarray:
         p = self.params
         r, h = p.overlap, p.hop
-        c, _, k = frames.shape
+        c, k, _ = frames.shape
         if k == 0:
             return np.zeros((c, 0), dtype=np.float32)
-        frames = frames * self._window[None, :, None]
-        parts = frames.reshape(c, r, h, k)
+        parts = (frames * self._window).reshape(c, k, r, h)
         acc = np.zeros((c, k + r - 1, h), dtype=np.float32)
         acc[:, : r - 1] += self._pending
         for i in range(r):
-            acc[:, i : i + k] += parts[:, i].transpose(0, 2, 1)
+            acc[:, i : i + k] += parts[:, :, i]
         done, self._pending = acc[:, :k], acc[:, k:]
         drop = min(self._to_discard, k)
         self._to_discard -= drop

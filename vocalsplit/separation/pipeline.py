@@ -82,14 +82,14 @@ class ModelRateStream:
     ) -> None:
         m = model.manifest
         self._m, self._mask, self._computed = m, mask, computed
-        self._stft = StreamingStft(m.stft, channels)
+        self._stft = StreamingStft(m.stft, channels, frames_first=True)
         self._planner = ChunkPlanner(
             model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
         )
         tracks = [*computed, *(s + SHARE for s in computed if shares)]
         self.stems = [*tracks, *([LOW] if shares else [])]
-        self._istft = {s: StreamingIstft(m.stft, channels) for s in tracks}
-        self._spec = np.zeros((channels, m.stft.bins, 0), np.complex64)
+        self._istft = {s: StreamingIstft(m.stft, channels, frames_first=True) for s in tracks}
+        self._spec = np.zeros((channels, 0, m.stft.bins), np.complex64)  # (C, frames, bins) awaiting masks
         top = m.stft.bins - 1
         self._band = slice(round(SHARE_BAND[0] * top), round(SHARE_BAND[1] * top) + 1) if shares else None
         # frames g * window overlap-add (windowed again, normalised) to g, smoothly between frames
@@ -103,11 +103,11 @@ class ModelRateStream:
         if self._band is not None:
             self._x = np.concatenate([self._x, x], axis=1)
         spec = self._stft.push(x)
-        return self._with_input(self._masked(spec, self._planner.push(self._magnitude(spec)), limit=None))
+        return self._with_input(self._masked(spec, self._planner.push(np.abs(spec)), limit=None))
 
     def finish(self) -> dict[str, np.ndarray]:
         spec = self._stft.flush()
-        parts = self._masked(spec, self._planner.push(self._magnitude(spec)) + self._planner.flush(), self._samples)
+        parts = self._masked(spec, self._planner.push(np.abs(spec)) + self._planner.flush(), self._samples)
         rest = self._samples - self._emitted
         tails = {s: self._istft[s].finish(self._samples)[:, :rest] for s in self._istft}
         return self._with_input({s: np.concatenate([parts[s], tails[s]], axis=1) for s in self._istft})
@@ -118,25 +118,21 @@ class ModelRateStream:
             out[LOW], self._x = self._x[:, :n], self._x[:, n:]
         return out
 
-    @staticmethod
-    def _magnitude(spec: np.ndarray) -> np.ndarray:
-        return np.abs(spec).transpose(0, 2, 1)
-
     def _masked(self, spec: np.ndarray, raw_outputs: list[np.ndarray], limit: int | None) -> dict[str, np.ndarray]:
         """Apply the model's outputs to the frames they belong to; the finished samples of each source."""
-        self._spec = np.concatenate([self._spec, spec], axis=2)
+        self._spec = np.concatenate([self._spec, spec], axis=1)
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
         for raw in raw_outputs:
             masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
             k = masks.shape[2]
-            frames, self._spec = self._spec[:, :, :k], self._spec[:, :, k:]
+            frames, self._spec = self._spec[:, :k], self._spec[:, k:]
             for s in self._computed:
-                source_mask = masks[:, self._m.sources.index(s)].transpose(0, 2, 1)  # (C, F, k)
+                source_mask = masks[:, self._m.sources.index(s)]  # (C, k, F)
                 pieces[s].append(self._istft[s].push(frames * source_mask))
                 if self._band is not None:
-                    power = np.abs(frames[:, self._band]) ** 2
-                    share = (source_mask[:, self._band] * power).sum(axis=1) / (power.sum(axis=1) + 1e-12)
-                    gains = share[:, None, :] * self._gain_frame[None, :, None]
+                    power = np.abs(frames[..., self._band]) ** 2
+                    share = (source_mask[..., self._band] * power).sum(axis=2) / (power.sum(axis=2) + 1e-12)
+                    gains = share[:, :, None] * self._gain_frame  # (C, k, n_fft)
                     pieces[s + SHARE].append(self._istft[s + SHARE].push_frames(gains))
         channels = self._spec.shape[0]
         out = {s: np.concatenate(p, axis=1) if p else np.zeros((channels, 0), np.float32) for s, p in pieces.items()}
