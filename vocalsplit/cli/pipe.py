@@ -25,6 +25,7 @@ RawFormatOpt = Annotated[
         help="Pipe mode: stdin is headerless PCM of RATE:CHANNELS:TYPE (TYPE s16le, s24le, s32le or f32le), "
         "e.g. 16000:1:s16le.",
         show_default=False,
+        metavar="RATE:CHANNELS:TYPE",
     ),
 ]
 RawOutputOpt = Annotated[
@@ -37,6 +38,7 @@ LatencyOpt = Annotated[
         help="Pipe mode: the stems lag the input by at most this many milliseconds plus computing time "
         "(sizes the chunk; refused if the model needs more).",
         show_default=False,
+        metavar="MS",
     ),
 ]
 
