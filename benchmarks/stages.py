@@ -47,16 +47,20 @@ with sf.SoundFile(song) as f, sf.SoundFile(out + "/a.wav", "w", f.samplerate, f.
 
 def timed(command: list[str]) -> float:
     t = time.perf_counter()
-    subprocess.run(command, check=True)
+    if subprocess.run(command).returncode != 0:
+        raise SystemExit(f"no figure: {' '.join(command[:3])} ... failed (its message is above)")
     return time.perf_counter() - t
 
 
-def stage_times(song: Path, out: Path, args: list[str]) -> tuple[dict[str, float], float]:
-    """Seconds per stage of one in-process run, and the run's total."""
+def stage_times(song: Path, out: Path, args: list[str], device: str) -> tuple[dict[str, float], float]:
+    """Seconds per stage of one in-process run, and the run's total (``--device cuda`` that cannot
+    run on CUDA is an error, never a CPU figure)."""
     from vocalsplit.api import Separator
 
     options = dict(zip(args[::2], args[1::2], strict=False))
-    separator = Separator(shifts=int(options.get("--shifts", 2)), high_band=options.get("--high-band", "share"))
+    high_band = options.get("--high-band", "share")
+    separator = Separator(device=device, shifts=int(options.get("--shifts", 2)), high_band=high_band)
+    print(f"in-process run on {separator.provider}")
     profile = cProfile.Profile()
     t = time.perf_counter()
     profile.runcall(separator.separate_file, song, out, existing="overwrite")
@@ -76,8 +80,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--files", type=int, default=24, help="files the folder run cuts the song into")
     ap.add_argument("--args", default="", help="extra vocalsplit options, e.g. '--shifts 1'")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (also passed to the processes)")
     args = ap.parse_args()
-    extra = shlex.split(args.args)
+    extra = [*shlex.split(args.args), "--device", args.device]
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         song = write_song(d / "song.wav", args.seconds)
@@ -96,7 +101,7 @@ def main() -> None:
             for name, command in (("floor", floor), ("one", one), ("many", many)):
                 runs[name].append(timed(command))
         med = {k: statistics.median(v) for k, v in runs.items()}
-        spent, total = stage_times(song, d / "profiled", extra)
+        spent, total = stage_times(song, d / "profiled", extra, args.device)
     s = args.seconds
     print(f"{s:g}-s stereo 44.1 kHz 16-bit WAV → two WAVs; vocalsplit {' '.join(extra) or '(defaults)'}")
     print(f"whole process      {med['one']:6.2f} s  {s / med['one']:6.1f}x real time")
