@@ -121,3 +121,16 @@ def test_latency_options_are_checked_and_explained(models_dir: Path, cli, tmp_pa
     song = write_audio(tmp_path / "song.wav", tone_mix(1.0, 16000), 16000)
     code, _, stderr = cli(song, "-o", tmp_path / "out", "--latency", "100", "--raw-output")
     assert code == 2 and "--latency, --raw-output: for pipe mode only" in stderr
+
+
+def test_16_bit_stems_are_the_same_integers_from_a_pipe_and_from_a_file(models_dir: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    x = tone_mix(1.5, 44100)
+    done = _run(models_dir, ["-q"], _wav_bytes(x, 44100, "PCM_16"))
+    assert done.returncode == 0, done.stderr.decode()
+    piped, _ = sf.read(io.BytesIO(done.stdout), dtype="int16")
+    song = write_audio(tmp_path / "song.wav", x, 44100, "PCM_16")
+    code, _, stderr = cli(song, "-o", tmp_path / "out", "-q")
+    assert code == 0, stderr
+    for i, stem in enumerate(("vocals", "accompaniment")):
+        filed, _ = sf.read(str(tmp_path / "out" / "song" / f"{stem}.wav"), dtype="int16")
+        assert np.array_equal(piped[:, 2 * i : 2 * i + 2], filed)

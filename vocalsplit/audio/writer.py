@@ -39,6 +39,9 @@ class StemWriter:
         self.path = path
         self._tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
         self._clip = is_integer_subtype(subtype)
+        # 16-bit samples are rounded here (half to even, full scale 32767, as pipes write them):
+        # libsndfile's own float conversion is slower and rounds some samples one step apart
+        self._pcm16 = subtype == "PCM_16"
         self.clipped = 0
         """Samples beyond full scale that an integer format had to clamp."""
         self.peak = 0.0
@@ -75,8 +78,9 @@ class StemWriter:
                 self.clipped += int(np.count_nonzero(over))
                 self.peak = max(self.peak, float(np.max(np.abs(block))))
                 data = np.clip(block, -1.0, 1.0)
+        frames = np.rint(data.T * 32767.0).astype(np.int16) if self._pcm16 else np.ascontiguousarray(data.T)
         try:
-            self._file.write(np.ascontiguousarray(data.T))
+            self._file.write(frames)
         except (OSError, sf.LibsndfileError, RuntimeError) as err:
             raise OutputError(f"cannot write {self.path}: {_why(self.path.parent, err)}") from err
 
