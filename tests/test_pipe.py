@@ -29,17 +29,24 @@ def _wav_bytes(audio: np.ndarray, rate: int, subtype: str, unknown_size: bool = 
     return bytes(data)
 
 
+def _file_mode(cli, tmp_path: Path, x: np.ndarray, rate: int, subtype: str, dtype: str) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """The same song separated in file mode: vocals, then accompaniment, read back as ``dtype``."""
+    song = write_audio(tmp_path / "song.wav", x, rate, subtype)
+    depth = ["--bit-depth", "float"] if subtype == "FLOAT" else []
+    code, _, stderr = cli(song, "-o", tmp_path / "out", *depth, "-q")
+    assert code == 0, stderr
+    return [
+        sf.read(str(tmp_path / "out" / "song" / f"{stem}.wav"), dtype=dtype)[0] for stem in ("vocals", "accompaniment")
+    ]
+
+
 def test_piped_stems_equal_file_mode_and_sum_to_the_input(models_dir: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     x = tone_mix(2.0, 22050)
     done = _run(models_dir, ["--bit-depth", "float", "-q"], _wav_bytes(x, 22050, "FLOAT", unknown_size=True))
     assert done.returncode == 0, done.stderr.decode()
     piped, rate = sf.read(io.BytesIO(done.stdout), dtype="float32")
     assert rate == 22050 and piped.shape == (x.shape[1], 4)  # vocals' 2 channels, then the accompaniment's
-    song = write_audio(tmp_path / "song.wav", x, 22050, "FLOAT")
-    code, _, stderr = cli(song, "-o", tmp_path / "out", "--bit-depth", "float", "-q")
-    assert code == 0, stderr
-    for i, stem in enumerate(("vocals", "accompaniment")):
-        filed, _ = sf.read(str(tmp_path / "out" / "song" / f"{stem}.wav"), dtype="float32")
+    for i, filed in enumerate(_file_mode(cli, tmp_path, x, 22050, "FLOAT", "float32")):
         assert np.max(np.abs(piped[:, 2 * i : 2 * i + 2] - filed)) < 1e-4
     assert np.max(np.abs(piped[:, :2] + piped[:, 2:] - x.T)) < 1e-4
 
@@ -80,11 +87,7 @@ def test_raw_pcm_in_and_out_at_a_low_latency_equals_file_mode(models_dir: Path, 
     assert b"latency at most" in done.stderr and b"resampling" in done.stderr
     piped = np.frombuffer(done.stdout, "<f4").reshape(-1, 4)
     assert piped.shape[0] == x.shape[1]
-    song = write_audio(tmp_path / "song.wav", x, 44100, "FLOAT")
-    code, _, stderr = cli(song, "-o", tmp_path / "out", "--bit-depth", "float", "-q")
-    assert code == 0, stderr
-    for i, stem in enumerate(("vocals", "accompaniment")):
-        filed, _ = sf.read(str(tmp_path / "out" / "song" / f"{stem}.wav"), dtype="float32")
+    for i, filed in enumerate(_file_mode(cli, tmp_path, x, 44100, "FLOAT", "float32")):
         assert np.max(np.abs(piped[:, 2 * i : 2 * i + 2] - filed)) < 1e-4
 
 
@@ -128,9 +131,5 @@ def test_16_bit_stems_are_the_same_integers_from_a_pipe_and_from_a_file(models_d
     done = _run(models_dir, ["-q"], _wav_bytes(x, 44100, "PCM_16"))
     assert done.returncode == 0, done.stderr.decode()
     piped, _ = sf.read(io.BytesIO(done.stdout), dtype="int16")
-    song = write_audio(tmp_path / "song.wav", x, 44100, "PCM_16")
-    code, _, stderr = cli(song, "-o", tmp_path / "out", "-q")
-    assert code == 0, stderr
-    for i, stem in enumerate(("vocals", "accompaniment")):
-        filed, _ = sf.read(str(tmp_path / "out" / "song" / f"{stem}.wav"), dtype="int16")
+    for i, filed in enumerate(_file_mode(cli, tmp_path, x, 44100, "PCM_16", "int16")):
         assert np.array_equal(piped[:, 2 * i : 2 * i + 2], filed)

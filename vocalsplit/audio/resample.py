@@ -34,7 +34,7 @@ class StreamResampler:
             s.resample_chunk(np.ascontiguousarray(row, dtype=np.float32), last=last)
             for s, row in zip(self._streams, x, strict=True)
         ]
-        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+        return np.stack(rows)
 
     def flush(self) -> np.ndarray:
         """Drain the converter's delay line at the end of the stream."""
