@@ -90,3 +90,33 @@ def test_recorded_commands_use_placeholders_for_this_machines_folders() -> None:
         "--shifts 2 --update-manifest"
     )
     assert "$STEMS" in portable_command(["vocalsplit", "eval", "--data-dir", "/x/y"], Dataset.STEMS)
+
+
+def test_a_four_source_model_is_scored_on_each_source_of_four_stem_tracks(tmp_path: Path) -> None:
+    from tests.model_factory import conv_model
+    from vocalsplit.evaluation.metrics import global_sdr
+    from vocalsplit.separation.separator import Separator
+
+    sources = ("vocals", "drums", "bass", "other")
+    separator = Separator(conv_model(tmp_path / "models", name="tiny-4", sources=sources), device="cpu", shifts=1)
+    stems = {s: 0.3 * tone_mix(2.0, 44100, 2, seed=i) for i, s in enumerate(sources)}
+    for s, x in stems.items():
+        write_audio(tmp_path / "tracks" / "song" / f"{s}.flac", x, 44100, "PCM_24")
+    # a two-stem track in the same folder is scored as vocals and accompaniment only
+    write_audio(tmp_path / "tracks" / "pair" / "vocals.flac", stems["vocals"], 44100, "PCM_24")
+    write_audio(tmp_path / "tracks" / "pair" / "accompaniment.flac", stems["drums"], 44100, "PCM_24")
+    result = evaluate(separator, EvalRequest("stems", tmp_path / "tracks", masks=("soft",), workers=1))
+    rows = {r["track"]: r for r in result["tracks"]["soft"]}
+    assert "drums_SDR" not in rows["pair"]
+    song = rows["song"]
+    mix = sum(stems.values())
+    estimate = separator.separate_array(mix, 44100, mask="soft")
+    for s in sources:
+        assert song[f"{s}_SDR"] == pytest.approx(global_sdr(stems[s], estimate[s]), abs=1e-3)
+    rest = estimate["drums"] + estimate["bass"] + estimate["other"]
+    assert song["acc_SDR"] == pytest.approx(global_sdr(mix - stems["vocals"], rest), abs=1e-3)
+    summary = result["summary"]["soft"]
+    assert summary["bass_SDR_median"] == pytest.approx(song["bass_SDR"])  # the only track with a bass
+    write_results(result, tmp_path / "res")
+    header = (tmp_path / "res" / "per_track.csv").read_text().splitlines()[0]
+    assert header == "mask,track,seconds,vocals_SDR,acc_SDR,vocals_high_band_dB,drums_SDR,bass_SDR,other_SDR"

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 
-from vocalsplit.cli import doctor, evaluate, models, separate, train
+from vocalsplit.cli import doctor, evaluate, group_stems, models, separate, train
 from vocalsplit.cli.app import COMMANDS, app, dash_named_files, route
 from vocalsplit.cli.common import USAGE, say_error
 
 __all__ = ["COMMANDS", "app", "main", "route"]
-_COMMAND_MODULES = (separate, models, doctor, train, evaluate)
+_COMMAND_MODULES = (separate, models, doctor, train, evaluate, group_stems)
 
 
 def main() -> None:

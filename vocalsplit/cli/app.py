@@ -25,7 +25,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-COMMANDS = ("separate", "models", "doctor", "train", "eval")
+COMMANDS = ("separate", "models", "doctor", "train", "eval", "group-stems")
 
 
 def _version_callback(value: bool) -> None:

@@ -137,6 +137,27 @@ def _print_result(name: str, dataset: Dataset, result: dict[str, Any]) -> None:
         pair = [f"{s[f'{k}_median']:.2f} / {s[f'{k}_mean']:.2f}" for k in ("vocals_SDR", "acc_SDR")]
         whole.add_row(mask, *pair, f"{s['vocals_high_band_dB_median']:.1f}", str(s["tracks"]))
     out.print(whole)
+    _print_sources(result)
+
+
+def _print_sources(result: dict[str, Any]) -> None:
+    """A multi-source model on tracks with every source: each source's global SDR."""
+    from rich.table import Table
+
+    from vocalsplit.evaluation.evaluate import TRACK_KEYS
+
+    summary = next(iter(result["summary"].values()))
+    extra = [
+        k[: -len("_median")] for k in summary if k.endswith("_SDR_median") and k[: -len("_median")] not in TRACK_KEYS
+    ]
+    if not extra:
+        return
+    table = Table(title="whole tracks, each source: global SDR (dB), median / mean")
+    for column in ("mask", "vocals", *(k[: -len("_SDR")] for k in extra)):
+        table.add_column(column)
+    for mask, s in result["summary"].items():
+        table.add_row(mask, *(f"{s[f'{k}_median']:.2f} / {s[f'{k}_mean']:.2f}" for k in ("vocals_SDR", *extra)))
+    out.print(table)
 
 
 def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: Dataset) -> None:

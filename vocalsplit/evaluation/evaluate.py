@@ -38,6 +38,7 @@ from vocalsplit.training.datasets import (
     mir1k_split,
     stems_tracks,
 )
+from vocalsplit.training.net_configs import TWO_SOURCES
 
 KEYS = ("NSDR", "SDR", "SIR", "SAR", "acc_NSDR", "acc_SDR", "acc_SIR", "acc_SAR")
 TRACK_KEYS = ("vocals_SDR", "acc_SDR", "vocals_high_band_dB")
@@ -89,7 +90,7 @@ def _one_thread(backend: Backend) -> None:
         torch.set_num_threads(1)
 
 
-def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
+def _clips(req: EvalRequest, model_sources: tuple[str, ...] = TWO_SOURCES) -> list[Callable[[], Clip]]:
     root = find_data_dir(req.data_dir, req.dataset)
     if req.dataset == Dataset.MIR1K:
         paths = mir1k_split(root)["test"]
@@ -97,10 +98,23 @@ def _clips(req: EvalRequest) -> list[Callable[[], Clip]]:
             raise DatasetError(f"{root}: no MIR-1K test clips (singers other than abjones, amy)")
         loaders: list[Callable[[], Clip]] = [partial(load_mir1k_clip, p, 16000) for p in paths]
     elif req.dataset == Dataset.STEMS:
-        loaders = [partial(load_stems_track, t, 44100, req.max_track_seconds) for t in stems_tracks(root)]
+        loaders = [
+            partial(load_stems_track, t, 44100, req.max_track_seconds, _scored_sources(t, model_sources))
+            for t in stems_tracks(root)
+        ]
     else:
         raise DatasetError(f"--dataset {req.dataset}: holds one source only; eval needs mir1k or stems")
     return loaders[: req.limit] if req.limit else loaders
+
+
+def _scored_sources(track: Path, model_sources: tuple[str, ...]) -> tuple[str, ...]:
+    """The model's own sources when the track has a file for each (a 4-source model on 4-stem tracks:
+    each is scored), else vocals and accompaniment."""
+    names = {p.stem.lower() for p in track.iterdir()}
+    extra = [s for s in model_sources if s not in TWO_SOURCES]
+    if extra and model_sources[0] == "vocals" and all(s in names for s in extra):
+        return tuple(s for s in model_sources if s != "accompaniment")
+    return TWO_SOURCES
 
 
 SILENT = 1e-6
@@ -134,7 +148,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Per-clip rows and length-weighted summaries for each mask mode, separated by ``separator``."""
-    loaders = _clips(req)
+    loaders = _clips(req, tuple(separator.manifest.sources))
     rows: dict[str, list[dict[str, Any]]] = {str(m): [] for m in req.masks}
     tracks: dict[str, list[dict[str, Any]]] = {str(m): [] for m in req.masks}
     failures: list[dict[str, str]] = []
@@ -169,6 +183,11 @@ def evaluate(
     }
 
 
+def _rest(estimates: dict[str, np.ndarray]) -> np.ndarray:
+    """The accompaniment of a multi-source model: every source but the vocals."""
+    return np.asarray(sum(x for k, x in estimates.items() if k != "vocals"), np.float32)
+
+
 Pending = tuple[str, int, "AsyncResult[dict[str, dict[str, float]]]"]
 """(segment name, samples, metrics job)."""
 
@@ -181,14 +200,16 @@ def _score_clip(
     estimates = {}
     for mask in req.masks:
         est = separator.separate_array(voice + acc, clip.rate, mask=mask)
-        estimates[str(mask)] = (est["vocals"], est["accompaniment"])
+        est_acc = est["accompaniment"] if "accompaniment" in est else _rest(est)
+        estimates[str(mask)] = (est["vocals"], est_acc)
         tracks[str(mask)].append(
             {
                 "track": clip.name,
                 "seconds": round(voice.shape[1] / clip.rate, 2),
                 "vocals_SDR": global_sdr(voice, est["vocals"]),
-                "acc_SDR": global_sdr(acc, est["accompaniment"]),
+                "acc_SDR": global_sdr(acc, est_acc),
                 "vocals_high_band_dB": high_band_db(voice, est["vocals"], clip.rate, HIGH_BAND_HZ),
+                **{f"{k}_SDR": global_sdr(x, est[k]) for k, x in clip.sources.items() if k not in TWO_SOURCES},
             }
         )
     pending = []
@@ -235,14 +256,21 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _track_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median and mean over tracks of the whole-track figures (nan-safe: a track without high band is left out)."""
+    """Median and mean over tracks of the whole-track figures (nan-safe: a track without high band, or
+    without a source, is left out of that figure)."""
     out: dict[str, Any] = {"tracks": len(rows)}
-    for key in TRACK_KEYS:
-        values = np.array([r[key] for r in rows], np.float64)
+    for key in track_keys(rows):
+        values = np.array([r.get(key, np.nan) for r in rows], np.float64)
         values = values[np.isfinite(values)]
         out[f"{key}_median"] = float(np.median(values)) if values.size else float("nan")
         out[f"{key}_mean"] = float(np.mean(values)) if values.size else float("nan")
     return out
+
+
+def track_keys(rows: list[dict[str, Any]]) -> list[str]:
+    """The whole-track figures of ``rows``: :data:`TRACK_KEYS`, then each further source's SDR."""
+    extra = [k for r in rows for k in r if k.endswith("_SDR") and k not in TRACK_KEYS]
+    return [*TRACK_KEYS, *dict.fromkeys(extra)]
 
 
 def write_results(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
@@ -259,10 +287,11 @@ def write_results(result: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
                 w.writerow([mask, r["clip"], r["samples"], *(f"{r[k]:.4f}" for k in KEYS)])
     with (out_dir / "per_track.csv").open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["mask", "track", "seconds", *TRACK_KEYS])
+        keys = track_keys(next(iter(result["tracks"].values()), []))
+        w.writerow(["mask", "track", "seconds", *keys])
         for mask, rows in result["tracks"].items():
             for r in rows:
-                w.writerow([mask, r["track"], r["seconds"], *(f"{r[k]:.4f}" for k in TRACK_KEYS)])
+                w.writerow([mask, r["track"], r["seconds"], *(f"{r.get(k, np.nan):.4f}" for k in keys)])
     chart = track_chart(result, out_dir / "per_track.png")
     summary = {**{k: v for k, v in result.items() if k not in ("rows",)}, "chart": chart and chart.name}
     json_path.write_text(json.dumps(summary, indent=2) + "\n")
