@@ -87,6 +87,22 @@ def test_validation_sdr_per_checkpoint_is_what_the_exported_model_scores(tmp_pat
     assert abs(float(np.mean(scores)) - logged["vocals"]) < 0.01
 
 
+def test_validation_sdr_scores_excerpts_where_every_source_sounds() -> None:
+    from vocalsplit.evaluation.checkpoint_sdr import _excerpts
+
+    n = 1000
+    rng = np.random.default_rng(0)
+    voice = rng.standard_normal((2, 3500)).astype(np.float32)
+    voice[:, :n] = 0.0  # a song's intro: no singing yet
+    music = rng.standard_normal((2, 3500)).astype(np.float32)
+    excerpts = _excerpts({"vocals": voice, "accompaniment": music}, n)
+    assert len(excerpts) == 2  # [1000, 2000) and [2000, 3000); the intro and the short tail are left out
+    assert all(e["vocals"].shape == (2, n) and np.abs(e["vocals"]).max() > 0 for e in excerpts)
+    assert np.array_equal(excerpts[0]["accompaniment"], music[:, n : 2 * n])
+    short = _excerpts({"vocals": voice[:, n : n + 300], "accompaniment": music[:, :300]}, n)
+    assert len(short) == 1 and short[0]["vocals"].shape == (2, 300)  # a clip shorter than an excerpt: whole
+
+
 def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
     from vocalsplit.training.config import LossSettings
 

@@ -25,9 +25,13 @@ from vocalsplit.training.architecture import Arch
 from vocalsplit.training.datasets import Clip
 
 MAX_CLIPS = 24
-"""Validation clips scored per checkpoint (evenly spaced through the set), to bound its cost."""
+"""Validation excerpts scored per checkpoint (evenly spaced through the set), to bound its cost."""
 MAX_SECONDS = 30.0
-"""Seconds of each clip scored."""
+"""Length of an excerpt: a clip up to this long is scored whole, a longer one (a song) is cut into
+consecutive excerpts of this length."""
+SILENT_POWER = 1e-6
+"""An excerpt where a source's mean power is below this (−60 dBFS) is not scored: a song's intro
+without voice would give that source's SDR no meaning."""
 
 
 class TorchModel:
@@ -75,12 +79,14 @@ def pipeline_manifest(arch: Arch, params: StftParams, sample_rate: int) -> Manif
 def checkpoint_sdr(
     arch: Arch, clips: list[Clip], params: StftParams, sample_rate: int, device: torch.device
 ) -> dict[str, float] | None:
-    """Mean whole-clip SDR (dB) per source over up to :data:`MAX_CLIPS` validation clips that hold
-    every source (evenly spaced through the set, :data:`MAX_SECONDS` each); ``None`` if there are none."""
+    """Mean SDR (dB) per source over up to :data:`MAX_CLIPS` validation excerpts in which every source
+    sounds (evenly spaced through the set, :data:`MAX_SECONDS` each); ``None`` if there are none."""
+    n = int(MAX_SECONDS * sample_rate)
     full = [c for c in clips if set(arch.sources) <= set(c.sources) or _two_source(arch, c)]
-    if not full:
+    excerpts = [e for c in full for e in _excerpts(_references(arch, c), n)]
+    if not excerpts:
         return None
-    picked = [full[i] for i in np.linspace(0, len(full) - 1, min(MAX_CLIPS, len(full))).round().astype(int)]
+    picked = [excerpts[i] for i in np.linspace(0, len(excerpts) - 1, min(MAX_CLIPS, len(excerpts))).round().astype(int)]
     manifest = pipeline_manifest(arch, params, sample_rate)
     model = TorchModel(arch, manifest, device)
     chunk = chunk_frames(manifest, MAX_SECONDS)
@@ -88,9 +94,7 @@ def checkpoint_sdr(
     arch.net.eval()
     scores: dict[str, list[float]] = {s: [] for s in manifest.sources}
     try:
-        for clip in picked:
-            n = int(MAX_SECONDS * sample_rate)
-            references = _references(arch, clip, n)
+        for references in picked:
             mixture = np.asarray(sum(references.values()), np.float32)
             stems = separate_array(model, mixture, sample_rate, Mask.SOFT, chunk, shifts=1)
             for s in manifest.sources:
@@ -104,7 +108,18 @@ def _two_source(arch: Arch, clip: Clip) -> bool:
     return tuple(arch.sources) == ("vocals", "accompaniment") and len(clip.sources) >= 2
 
 
-def _references(arch: Arch, clip: Clip, n: int) -> dict[str, np.ndarray]:
+def _references(arch: Arch, clip: Clip) -> dict[str, np.ndarray]:
     if _two_source(arch, clip) and not set(arch.sources) <= set(clip.sources):
-        return {"vocals": clip.voice[:, :n], "accompaniment": clip.accompaniment[:, :n]}
-    return {s: clip.sources[s][:, :n] for s in arch.sources}
+        return {"vocals": clip.voice, "accompaniment": clip.accompaniment}
+    return {s: clip.sources[s] for s in arch.sources}
+
+
+def _excerpts(references: dict[str, np.ndarray], n: int) -> list[dict[str, np.ndarray]]:
+    """Consecutive excerpts of ``n`` samples (a shorter clip whole) in which every source sounds."""
+    length = min(x.shape[1] for x in references.values())
+    out = []
+    for start in range(0, max(1, length - n + 1), n):
+        cut = {s: x[:, start : start + n] for s, x in references.items()}
+        if all(float(np.mean(np.square(x, dtype=np.float64))) > SILENT_POWER for x in cut.values()):
+            out.append(cut)
+    return out
