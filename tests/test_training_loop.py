@@ -144,6 +144,37 @@ def test_init_from_grows_the_context_and_refuses_misfits(tmp_path: Path) -> None
         train(replace(grown, init_from=junk))
 
 
+@pytest.mark.parametrize(
+    ("cell", "recurrent_layer", "weights"), [("lstm", 1, "float16"), ("gru", 0, "float32"), ("relu", 2, "float32")]
+)
+def test_init_from_an_exported_onnx_model_starts_from_exactly_its_weights(
+    tmp_path: Path, cell: str, recurrent_layer: int, weights: str
+) -> None:
+    import onnxruntime as ort
+
+    from vocalsplit.training.checkpoints import init_from
+
+    options = {"hidden": 24, "layers": 2, "recurrent_layer": recurrent_layer, "cell": cell, "context": 3}
+    base = _config(tmp_path, steps=2, val_every=2, arch_options=options, weights=weights)
+    result = train(base)
+    onnx_path = result.manifest.with_suffix(".onnx")
+    arch = build_arch("drnn", 129, options, 16)
+    init_from(arch, onnx_path)
+    arch.net.eval()
+    x = np.abs(np.random.default_rng(3).standard_normal((2, 20, 129))).astype(np.float32)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    feed = {"magnitude": x, **{i.name: np.zeros((2, *i.shape[1:]), np.float32) for i in session.get_inputs()[1:]}}
+    expected = session.run(["masks"], feed)[0]
+    with torch.no_grad():
+        masks, _ = arch.net(torch.from_numpy(x), arch.net.initial_state(2))
+    assert np.abs(masks.numpy() - expected).max() < 1e-5
+
+    with pytest.raises(TrainingError, match="in this network: give the architecture options"):
+        init_from(build_arch("drnn", 129, {**options, "hidden": 32}, 16), onnx_path)
+    with pytest.raises(TrainingError, match="are not this network's"):
+        init_from(build_arch("cnn", 129, {"window": 8, "horizontal_kernel": 3}, 8), onnx_path)
+
+
 def test_weight_average_is_validated_exported_and_resumed(tmp_path: Path) -> None:
     decay = 0.75
     train(_config(tmp_path, steps=1, val_every=1, ema=decay))

@@ -85,7 +85,9 @@ MixRatioOpt = Annotated[str, _opt("--mix-ratio-db", "--mix: vocals-to-accompanim
 MixPairsOpt = Annotated[float, _opt("--mix-pairs", "--mix: share of examples that are a real song's own excerpt.")]
 MixSilenceOpt = Annotated[float, _opt("--mix-silence", "--mix: share of examples without voice.")]
 DEFAULT_RATIO = f"{M.ratio_db[0]:g},{M.ratio_db[1]:g}"
-InitOpt = Annotated[Path | None, _opt("--init-from", "Start from a checkpoint's weights (fine-tune).")]
+InitOpt = Annotated[
+    Path | None, _opt("--init-from", "Start from a checkpoint's weights, or a DRNN's exported .onnx (fine-tune).")
+]
 EmaOpt = Annotated[float | None, _opt("--ema", "Validate and export a moving average of the weights (e.g. 0.999).")]
 RepitchOpt = Annotated[
     str, _opt("--repitch", "Semitone shifts, e.g. -2,-1,1,2: each adds every clip with its voice so shifted.")

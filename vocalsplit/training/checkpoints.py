@@ -12,6 +12,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from vocalsplit.errors import TrainingError
 from vocalsplit.training.architecture import Arch
+from vocalsplit.training.onnx_weights import state_from_onnx
 
 
 @dataclass
@@ -74,9 +75,15 @@ def resume(
 
 
 def init_from(arch: Arch, path: Path) -> None:
-    """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how."""
+    """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how.
+
+    ``path`` is a training checkpoint, or an exported ``.onnx`` model of a dense/recurrent
+    network (a shipped model has no checkpoint): see :mod:`vocalsplit.training.onnx_weights`."""
     if not path.exists():
         raise TrainingError(f"--init-from {path}: no such checkpoint")
+    if path.suffix.lower() == ".onnx":
+        arch.net.load_state_dict(state_from_onnx(arch.net, path))
+        return
     try:
         state = load(path)["net"]
     except Exception as exc:  # pickle, zip and key errors all mean "not a checkpoint of ours"
