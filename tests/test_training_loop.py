@@ -103,6 +103,27 @@ def test_validation_sdr_scores_excerpts_where_every_source_sounds() -> None:
     assert len(short) == 1 and short[0]["vocals"].shape == (2, 300)  # a clip shorter than an excerpt: whole
 
 
+def test_select_sdr_exports_the_checkpoint_with_the_best_mean_validation_sdr(tmp_path: Path) -> None:
+    from vocalsplit.evaluation.checkpoint_sdr import checkpoint_sdr
+
+    config = _config(tmp_path, steps=6, val_every=2, select="sdr")
+    result = train(config, scorer=checkpoint_sdr)
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    means = {r["step"]: float(np.mean(list(r["val_sdr"].values()))) for r in log}
+    best_step = max(means, key=lambda k: means[k])
+    training = json.loads(result.manifest.read_text())["training"]
+    assert training["best_step"] == best_step
+    assert training["selected_by"] == "validation SDR (mean over sources)"
+    assert training["best_validation_sdr"] == pytest.approx(means[best_step], abs=1e-3)
+    assert result.best_described == f"best mean validation SDR {means[best_step]:.2f} dB"
+    # resumed under the other rule, the stored best (an SDR) is not compared with losses
+    resumed = train(replace(config, steps=8, resume=True, select="loss"), scorer=checkpoint_sdr)
+    training = json.loads(resumed.manifest.read_text())["training"]
+    assert training["best_step"] == 8 and training["selected_by"] == "validation loss"
+    with pytest.raises(UsageError, match="--select sdr needs"):
+        train(replace(config, run_dir=tmp_path / "other"))
+
+
 def test_phase_sensitive_loss_trains_and_is_recorded(tmp_path: Path) -> None:
     from vocalsplit.training.config import LossSettings
 

@@ -20,6 +20,13 @@ class Choice(str, Enum):
         return str(self.value)
 
 
+class Select(Choice):
+    """What picks a training run's best checkpoint."""
+
+    LOSS = "loss"
+    SDR = "sdr"
+
+
 class Mask(Choice):
     SOFT = "soft"
     BINARY = "binary"

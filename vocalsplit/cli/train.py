@@ -49,6 +49,7 @@ from vocalsplit.cli.train_options import (
     OutOpt,
     RepitchOpt,
     RunDirOpt,
+    SelectOpt,
     SourcesOpt,
     SplitOpt,
     T,
@@ -101,6 +102,7 @@ def train(
     val_every: Annotated[int, _opt("--val-every", "Validate and checkpoint every N steps.")] = T.val_every,
     seed: Annotated[int, _opt("--seed", "Random seed.")] = T.seed,
     split: SplitOpt = T.split,
+    select: SelectOpt = T.select,
     validation_tracks: ValTracksOpt = None,
     mix: MixOpt = False,
     mix_ratio_db: MixRatioOpt = DEFAULT_RATIO,
@@ -115,7 +117,7 @@ def train(
     resume: Annotated[bool, flag("--resume", help="Continue from the run folder's last checkpoint.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Train a model, keep the best by validation loss, export ONNX + manifest."""
+    """Train a model, keep the best by validation loss (or SDR), export ONNX + manifest."""
     try:
         from vocalsplit.training import require_torch
 
@@ -128,7 +130,7 @@ def train(
         raise fail(error, verbose) from None
     out.print(
         f"trained {result.steps} steps in {result.minutes:.1f} min ({result.parameters:,} parameters); "
-        f"best validation loss {result.best_val:.4f}; wrote {result.manifest} and {result.manifest.with_suffix('.onnx')}",
+        f"{result.best_described}; wrote {result.manifest} and {result.manifest.with_suffix('.onnx')}",
         highlight=False,
     )
 
@@ -168,7 +170,7 @@ def _config(o: dict[str, Any]) -> TrainConfig:
 
 PLAIN_OPTIONS = (
     *("lr", "lr_final", "batch", "frames", "steps", "minutes", "val_every", "seed", "split", "sample_rate"),
-    *("n_fft", "hop", "default", "resume", "init_from", "ema", "weights", "device"),
+    *("n_fft", "hop", "default", "resume", "init_from", "ema", "weights", "device", "select"),
 )
 """Options that are TrainConfig fields of the same name."""
 

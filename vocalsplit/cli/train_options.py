@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vocalsplit.choices import Architecture, Dataset, Mir1kClips, Split, Weights
+from vocalsplit.choices import Architecture, Dataset, Mir1kClips, Select, Split, Weights
 from vocalsplit.cli.common import flag
 from vocalsplit.training.config import LossSettings, Mixing, TrainConfig
 from vocalsplit.training.net_configs import BmcnnConfig, CnnConfig, DrnnConfig, LstmConfig
@@ -74,6 +74,9 @@ LrFinalOpt = Annotated[
     float | None, _opt("--lr-final", "Cosine-decay the learning rate to this over the run's budget.")
 ]
 MinutesOpt = Annotated[float | None, _opt("--minutes", "Stop after this many minutes of training.")]
+SelectOpt = Annotated[
+    Select, _opt("--select", "Export the checkpoint with the lowest validation loss or the highest mean SDR.")
+]
 SplitOpt = Annotated[Split, _opt("--split", "Validation clips: by name (the same in any pool and seed) or seeded.")]
 ValTracksOpt = Annotated[
     list[str] | None,

@@ -21,6 +21,9 @@ class Progress:
 
     step: int = 0
     best: float = float("inf")
+    """The best checkpoint's figure by the run's ``--select`` rule, lower is better (the validation
+    loss, or minus the mean validation SDR)."""
+    select: str = "loss"
     elapsed: float = 0.0
     """Seconds of training so far, over every resumed part."""
 
@@ -44,6 +47,7 @@ def save(
             "opt": opt.state_dict(),
             "step": at.step,
             "best": at.best,
+            "select": at.select,
             "rng": rng.bit_generator.state,
             "elapsed": at.elapsed,
             "arch": arch.name,
@@ -71,7 +75,7 @@ def resume(
         ema.n_averaged.fill_(ck.get("ema_updates", 1))
     opt.load_state_dict(ck["opt"])
     rng.bit_generator.state = ck["rng"]
-    return Progress(ck["step"], ck["best"], ck.get("elapsed", 0.0))
+    return Progress(step=ck["step"], best=ck["best"], elapsed=ck.get("elapsed", 0.0), select=ck.get("select", "loss"))
 
 
 def init_from(arch: Arch, path: Path) -> None:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vocalsplit.choices import Dataset, Loss, Mir1kClips, Split, Weights, parse
+from vocalsplit.choices import Dataset, Loss, Mir1kClips, Select, Split, Weights, parse
 from vocalsplit.errors import UsageError
 from vocalsplit.training.net_configs import TWO_SOURCES
 
@@ -119,6 +119,9 @@ class TrainConfig:
     resume: bool = False
     init_from: Path | None = None
     """Start from this checkpoint's weights (fine-tuning), same architecture."""
+    select: Select = Select.LOSS
+    """What picks the exported checkpoint: the validation loss, or the mean validation SDR over the
+    sources (needs the trainer's scorer)."""
     ema: float | None = None
     """Keep an exponential moving average of the weights with this decay (e.g. 0.999);
     validation, the best checkpoint and the export then use the averaged weights."""
@@ -136,6 +139,7 @@ class TrainConfig:
 
         spec = get_spec(self.arch)
         self.split = parse(Split, self.split, "--split")
+        self.select = parse(Select, self.select, "--select")
         self.weights = parse(Weights, self.weights, "--weights")
         self.loss = LossSettings(**{**asdict(self.loss), "kind": parse(Loss, self.loss.kind, "--loss")})
         self.data = [

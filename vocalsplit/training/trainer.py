@@ -18,7 +18,8 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from vocalsplit.audio.stft import StftParams, stft
-from vocalsplit.errors import DeviceError, TrainingError
+from vocalsplit.choices import Select
+from vocalsplit.errors import DeviceError, TrainingError, UsageError
 from vocalsplit.training import checkpoints
 from vocalsplit.training.architecture import Arch, LossSettings, build_arch
 from vocalsplit.training.base import SeparationNet, parameter_count
@@ -42,6 +43,13 @@ class TrainResult:
     best_val: float
     minutes: float
     parameters: int
+    select: Select = Select.LOSS
+
+    @property
+    def best_described(self) -> str:
+        if self.select == Select.SDR:
+            return f"best mean validation SDR {-self.best_val:.2f} dB"
+        return f"best validation loss {self.best_val:.4f}"
 
 
 CheckpointScorer = Callable[[Arch, list[Clip], StftParams, int, torch.device], dict[str, float] | None]
@@ -172,12 +180,16 @@ def train(
     ``scorer``, when given, measures the validation SDR at each checkpoint (logged and plotted)."""
     run, data_info, first_val_clip = _prepare(config)
     run.scorer = scorer
+    if config.select == Select.SDR and scorer is None:
+        raise UsageError("--select sdr needs the validation SDR scorer (vocalsplit train passes it)")
     config.run_dir.mkdir(parents=True, exist_ok=True)
     log_path = config.run_dir / "log.jsonl"
-    at = Progress()
+    at = Progress(select=str(config.select))
     if config.resume:
         at = checkpoints.resume(config.run_dir / "last.pt", run.arch, run.opt, run.rng, run.ema)
         _set_lr(run.opt, config.lr)
+        if at.select != config.select:  # the stored best was ranked by the other rule
+            at = replace(at, best=float("inf"), select=str(config.select))
     elif log_path.exists():
         log_path.unlink()
     (config.run_dir / "config.json").write_text(json.dumps(config.describe(), indent=2, default=str))
@@ -192,7 +204,7 @@ def train(
         "steps": at.step,
         "best_step": best_ck["step"],
         "minutes": round(at.elapsed / 60, 1),
-        "best_validation_loss": at.best,
+        **_best_figure(at),
         "device": _device_name(run.device),
         "hardware": _hardware(run.device),
         # the run folder and file, not this machine's path to them
@@ -209,7 +221,14 @@ def train(
         default=config.default,
         weights=config.weights,
     )
-    return TrainResult(manifest, at.step, at.best, at.elapsed / 60, parameter_count(arch.net))
+    return TrainResult(manifest, at.step, at.best, at.elapsed / 60, parameter_count(arch.net), config.select)
+
+
+def _best_figure(at: Progress) -> dict[str, Any]:
+    """How the exported checkpoint was chosen, for the manifest."""
+    if at.select == Select.SDR:
+        return {"selected_by": "validation SDR (mean over sources)", "best_validation_sdr": round(-at.best, 3)}
+    return {"selected_by": "validation loss", "best_validation_loss": at.best}
 
 
 def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
@@ -222,9 +241,11 @@ def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
 
     def checkpoint(loss_value: float) -> float:
         val = run.validate()
+        sdr = run.score()
         at.elapsed = elapsed_before + time.monotonic() - started
-        if val < at.best or not (config.run_dir / "best.pt").exists():
-            at.best = val
+        figure = selection_figure(config.select, val, sdr)
+        if figure < at.best or not (config.run_dir / "best.pt").exists():
+            at.best = figure
             checkpoints.save(config.run_dir / "best.pt", run.arch, run.opt, at, run.rng, run.ema)
         checkpoints.save(config.run_dir / "last.pt", run.arch, run.opt, at, run.rng, run.ema)
         row: dict[str, Any] = {
@@ -233,7 +254,6 @@ def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
             "val_loss": val,
             "minutes": round(at.elapsed / 60, 2),
         }
-        sdr = run.score()
         if sdr is not None:
             row["val_sdr"] = sdr
         with (config.run_dir / "log.jsonl").open("a") as f:
@@ -257,6 +277,15 @@ def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
         checkpoint(loss_value)
     board.close()
     at.elapsed = elapsed_before + time.monotonic() - started
+
+
+def selection_figure(select: Select, val_loss: float, sdr: dict[str, float] | None) -> float:
+    """The figure that ranks checkpoints, lower is better: the validation loss, or minus the mean SDR."""
+    if select == Select.LOSS:
+        return val_loss
+    if not sdr:
+        raise TrainingError("--select sdr: no validation clip holds every source, so no SDR can be measured")
+    return -float(np.mean(list(sdr.values())))
 
 
 def _steps(run: _Run, at: Progress, first_step: int, started: float, deadline: float | None) -> Iterator[float]:
