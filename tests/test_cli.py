@@ -314,6 +314,17 @@ def test_models_list_prefers_the_default_number_of_shifts() -> None:
     )
 
 
+def test_models_list_shows_each_source_of_a_four_source_evaluation() -> None:
+    from vocalsplit.cli.models import _quality
+
+    stems = {"GNSDR": 1.5, "vocals_SDR_median": 2.0, "acc_SDR_median": 9.0, "drums_SDR_median": 5.25}
+    text = _quality({"stems_shifts2": {"soft": {**stems, "bass_SDR_median": 1.0}, "shifts": 2}})
+    assert text == "stems: vocals NSDR 1.50 dB, SDR 2.00 dB, drums 5.25, bass 1.00 dB (2 passes)"
+    assert _quality({"stems": {"soft": {"GNSDR": 1.5, "vocals_SDR_median": 2.0}}}) == (
+        "stems: vocals NSDR 1.50 dB, SDR 2.00 dB (1 pass)"
+    )
+
+
 def test_odd_option_values_are_usage_errors_not_tracebacks(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cases = [
         (["--chunk-seconds", "inf"], "--chunk-seconds inf: at most 600"),

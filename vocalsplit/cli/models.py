@@ -98,6 +98,10 @@ def _quality(quality: dict[str, Any]) -> str | None:
         text = f"{name} {soft['GNSDR']:.2f} dB"
         if isinstance(soft.get("vocals_SDR_median"), (int, float)):
             text += f", SDR {soft['vocals_SDR_median']:.2f} dB"
+        others = [(k.split("_SDR_median")[0], v) for k, v in soft.items() if k.endswith("_SDR_median")]
+        others = [(k, v) for k, v in others if k not in ("vocals", "acc") and isinstance(v, (int, float))]
+        if others:
+            text += ", " + ", ".join(f"{k} {v:.2f}" for k, v in others) + " dB"
         parts.append(f"{text} ({shifts} pass{'es' if shifts > 1 else ''})")
     return "; ".join(parts) or None
 
