@@ -125,3 +125,26 @@ def test_cnn_training_loss_uses_the_discriminative_weights_only_while_training()
         assert float(arch.loss(batch, settings, discriminative=True)) == pytest.approx(float(weighted), rel=1e-6)
         assert float(arch.loss(batch, settings, discriminative=False)) == pytest.approx(float(plain), rel=1e-6)
     assert float(weighted) < float(plain)  # the cross terms are subtracted
+
+
+def test_input_features_are_computed_as_the_exported_graph_computes_them(tmp_path: Path) -> None:
+    """log(1 + x), as ONNX's Add + Log: float32 log1p differs from it by up to ~6e-8 on near-silent
+    frames, which a narrow per-bin spread (std clamped at 1e-3) amplifies past the export's tolerance."""
+    import onnxruntime as ort
+    import torch
+
+    arch = build_arch("cnn", 129, {"window": 8, "horizontal_kernel": 3}, 8, ("vocals", "drums", "bass", "other"))
+    arch.net.set_normalisation(torch.zeros(129), torch.full((129,), 1e-3))
+
+    class Features(torch.nn.Module):
+        def forward(self, magnitude: torch.Tensor) -> torch.Tensor:
+            return arch.net.features(magnitude)
+
+    quiet = torch.from_numpy(np.geomspace(1e-6, 1e-2, 40 * 129, dtype=np.float32).reshape(1, 40, 129))
+    torch.onnx.export(Features(), (quiet,), str(tmp_path / "f.onnx"), input_names=["m"], opset_version=17, dynamo=False)
+    served = ort.InferenceSession(str(tmp_path / "f.onnx"), providers=["CPUExecutionProvider"]).run(
+        None, {"m": quiet.numpy()}
+    )
+    with torch.no_grad():
+        trained = arch.net.features(quiet).numpy()
+    np.testing.assert_allclose(trained, served[0], rtol=1e-6, atol=0)  # within a few float32 steps
