@@ -120,6 +120,9 @@ def test_select_sdr_exports_the_checkpoint_with_the_best_mean_validation_sdr(tmp
     resumed = train(replace(config, steps=8, resume=True, select="loss"), scorer=checkpoint_sdr)
     training = json.loads(resumed.manifest.read_text())["training"]
     assert training["best_step"] == 8 and training["selected_by"] == "validation loss"
+    rows = (tmp_path / "run" / "log.jsonl").read_text()
+    again = train(replace(config, steps=8, resume=True, select="loss"), scorer=checkpoint_sdr)  # nothing left: export
+    assert again.steps == 8 and (tmp_path / "run" / "log.jsonl").read_text() == rows
     with pytest.raises(UsageError, match="--select sdr needs"):
         train(replace(config, run_dir=tmp_path / "other"))
 

@@ -273,7 +273,8 @@ def _loop(run: _Run, at: Progress, progress: ProgressFn | None) -> None:
         at.elapsed = elapsed_before + time.monotonic() - started
         checkpoints.save(config.run_dir / "last.pt", run.arch, run.opt, at, run.rng, run.ema)
         raise
-    if at.step % config.val_every or not (config.run_dir / "best.pt").exists():
+    stepped = at.step > first_step  # a resume with nothing left to train only exports
+    if (stepped and at.step % config.val_every) or not (config.run_dir / "best.pt").exists():
         checkpoint(loss_value)
     board.close()
     at.elapsed = elapsed_before + time.monotonic() - started
