@@ -59,8 +59,10 @@ def stage_times(song: Path, out: Path, args: list[str], device: str) -> tuple[di
 
     options = dict(zip(args[::2], args[1::2], strict=False))
     high_band = options.get("--high-band", "share")
-    separator = Separator(device=device, shifts=int(options.get("--shifts", 2)), high_band=high_band)
-    print(f"in-process run on {separator.provider}")
+    model = options.get("--model") or options.get("-m")
+    shifts = int(options.get("--shifts", 2))
+    separator = Separator(model, device=device, shifts=shifts, high_band=high_band)
+    print(f"in-process run of {separator.manifest.name} on {separator.provider}")
     profile = cProfile.Profile()
     t = time.perf_counter()
     profile.runcall(separator.separate_file, song, out, existing="overwrite")
