@@ -366,7 +366,9 @@ def test_terminated_run_cleans_up_and_says_so(models_dir: Path, tmp_path: Path, 
     import subprocess
     import sys
 
-    song = write_audio(tmp_path / "long.wav", tone_mix(60.0, 16000), 16000)
+    song = write_audio(
+        tmp_path / "long.wav", tone_mix(180.0, 16000), 16000, "PCM_16"
+    )  # long enough to be mid-run when signalled
     out = tmp_path / "out"
     env = {**__import__("os").environ, "VOCALSPLIT_MODELS": str(models_dir)}
     command = [sys.executable, "-m", "vocalsplit", song, "-o", out, "--shifts", "16", "--chunk-seconds", "1"]
