@@ -121,3 +121,37 @@ def test_memory_buffers_do_not_grow_with_length(rnn_session: ModelSession) -> No
         sizes.append(stream._x_fifo.shape[1] + core._spec.shape[1] * 1000)
     # buffers oscillate with the chunk cycle but must not trend upwards (30 s vs 15 s)
     assert max(sizes[40:]) <= 1.5 * max(sizes[10:30])
+
+
+@pytest.mark.parametrize("interrupted_at", [1, 2])
+def test_an_interruption_while_an_output_is_being_created_leaves_no_partial_file(
+    rnn_separator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, interrupted_at: int
+) -> None:  # type: ignore[no-untyped-def]
+    """SIGTERM or Ctrl-C can land just after libsndfile created a stem's temporary file and before
+    the run took charge of it; that file must still go (a signalled CLI run once left one behind)."""
+    import soundfile as sf
+
+    from tests.helpers import write_audio
+    from vocalsplit.audio import writer
+
+    class Stop(BaseException):
+        """Stands for KeyboardInterrupt (which pytest itself would take as a request to stop)."""
+
+    real = sf.SoundFile
+    calls = []
+
+    def created_then_interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        handle = real(*args, **kwargs)
+        if (args[1] if len(args) > 1 else kwargs.get("mode")) != "w":
+            return handle  # the input, read
+        calls.append(args[0])
+        if len(calls) == interrupted_at:
+            raise Stop
+        return handle
+
+    song = write_audio(tmp_path / "song.wav", tone_mix(1.0, 16000), 16000, "PCM_16")
+    monkeypatch.setattr(writer.sf, "SoundFile", created_then_interrupted)
+    with pytest.raises(Stop):
+        rnn_separator.separate_file(song, tmp_path / "out")
+    assert len(calls) == interrupted_at and all(Path(c).name.startswith(".") for c in calls)
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()] if (tmp_path / "out").exists() else True

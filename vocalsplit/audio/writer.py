@@ -37,7 +37,7 @@ class StemWriter:
         """``frames``: the expected length; a WAV whose data could pass 4 GiB is written as RF64.
         ``mp3_kbps``: an MP3's constant bitrate."""
         self.path = path
-        self._tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+        self._tmp = partial_path(path)
         self._clip = is_integer_subtype(subtype)
         # 16-bit samples are rounded here (half to even, full scale 32767, as pipes write them):
         # libsndfile's own float conversion is slower and rounds some samples one step apart
@@ -59,13 +59,20 @@ class StemWriter:
                 **_mp3_settings(fmt, mp3_kbps, sample_rate),
             )
         except (OSError, sf.LibsndfileError, ValueError, TypeError, RuntimeError) as err:
-            _remove(self._tmp)
-            for d in self._new_dirs:
-                try:
-                    d.rmdir()
-                except OSError:
-                    break
+            self._undo()
             raise OutputError(f"cannot write {path}: {_why(path.parent, err)}") from err
+        except BaseException:  # an interruption (Ctrl-C, SIGTERM) while the file was being created
+            self._undo()
+            raise
+
+    def _undo(self) -> None:
+        """Remove what the constructor made: the partial file and the folders it created."""
+        remove_file(self._tmp)
+        for d in self._new_dirs:
+            try:
+                d.rmdir()
+            except OSError:
+                break
 
     def write(self, block: np.ndarray) -> None:
         """Append ``(channels, n)`` float32 samples."""
@@ -103,7 +110,7 @@ class StemWriter:
     def abort(self) -> None:
         if not self._file.closed:
             self._file.close()
-        _remove(self._tmp)
+        remove_file(self._tmp)
         for d in self._new_dirs:  # deepest first; stops at the first non-empty one
             try:
                 d.rmdir()
@@ -160,6 +167,11 @@ def _publish_new(tmp: Path, path: Path) -> None:
     os.unlink(tmp)
 
 
+def partial_path(path: Path) -> Path:
+    """Where :class:`StemWriter` writes ``path`` until it is committed: ``.<stem>.partial-<pid>.<ext>``."""
+    return path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+
+
 PARTIAL = re.compile(r"^\..+\.partial-(?P<pid>\d+)(\.[A-Za-z0-9]+)?$")
 """Names :class:`StemWriter` gives its temporary files: ``.<stem>.partial-<pid>.<ext>``."""
 
@@ -176,7 +188,7 @@ def remove_stale_partials(folder: Path) -> list[Path]:
     for path in entries:
         match = PARTIAL.match(path.name)
         if match and path.is_file() and not _alive(int(match["pid"])):
-            _remove(path)
+            remove_file(path)
             removed.append(path)
     return removed
 
@@ -193,7 +205,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _remove(path: Path) -> None:
+def remove_file(path: Path) -> None:
+    """Delete ``path`` if it is there (nothing to do, or nothing possible, is not an error)."""
     try:
         path.unlink(missing_ok=True)
     except OSError:

@@ -14,7 +14,7 @@ import numpy as np
 from vocalsplit.audio.formats import MP3_DEFAULT_KBPS, choose_subtype
 from vocalsplit.audio.reader import AudioInfo, excerpt, probe, read_blocks
 from vocalsplit.audio.resample import StreamResampler
-from vocalsplit.audio.writer import StemWriter
+from vocalsplit.audio.writer import StemWriter, partial_path, remove_file
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.choices import BitDepth, Existing, OutputFormat, parse
 from vocalsplit.defaults import BLOCK_FRAMES, SILENCE_PEAK
@@ -163,12 +163,14 @@ def separate_file(
     damage: list[str] = []  # what the reader said about a damaged or cut stream
     peak = 0.0
     with contextlib.ExitStack() as stack:
-        writers = {
-            s: stack.enter_context(
+        writers = {}
+        for s, p in todo.items():
+            # registered before the file exists: an interruption between its creation and
+            # enter_context below still removes it (a committed file is no longer there)
+            stack.callback(remove_file, partial_path(p))
+            writers[s] = stack.enter_context(
                 StemWriter(p, out_rate, info.channels, options.fmt, subtype, expected, options.mp3_kbps)
             )
-            for s, p in todo.items()
-        }
 
         def write(parts: dict[str, np.ndarray], last: bool) -> None:
             for s, y in parts.items():
