@@ -68,7 +68,7 @@ class StemWriter:
     def _undo(self) -> None:
         """Remove what the constructor made: the partial file and the folders it created."""
         remove_file(self._tmp)
-        for d in self._new_dirs:
+        for d in self._new_dirs:  # deepest first; stops at the first non-empty one
             try:
                 d.rmdir()
             except OSError:
@@ -110,12 +110,7 @@ class StemWriter:
     def abort(self) -> None:
         if not self._file.closed:
             self._file.close()
-        remove_file(self._tmp)
-        for d in self._new_dirs:  # deepest first; stops at the first non-empty one
-            try:
-                d.rmdir()
-            except OSError:
-                break
+        self._undo()
 
     def __enter__(self) -> StemWriter:
         return self

@@ -141,7 +141,7 @@ def load_mir1k_clip(path: Path, rate: int) -> Clip:
         raise DatasetError(f"{path}: unreadable ({err})") from err
     if data.shape[1] != 2:
         raise DatasetError(f"{path}: MIR-1K clips have 2 channels (music, voice), found {data.shape[1]}")
-    data = _resample(data, sr, rate)
+    data = resample_to(data, sr, rate)
     voices = {"vocals": data[:, 1][None, :], "accompaniment": data[:, 0][None, :]}
     return Clip(path.stem, voices, rate, _band(sr, rate))
 
@@ -151,7 +151,8 @@ def _band(file_rate: int, rate: int) -> float | None:
     return file_rate / 2 if file_rate < rate else None
 
 
-def _resample(data: np.ndarray, sr: int, rate: int) -> np.ndarray:
+def resample_to(data: np.ndarray, sr: int, rate: int) -> np.ndarray:
+    """``(samples, channels)`` float32 audio at ``rate`` (soxr, the project's quality)."""
     return data if sr == rate else soxr.resample(data, sr, rate, quality=QUALITY).astype(np.float32)
 
 
@@ -197,7 +198,8 @@ def load_stems_track(
     n = min(a.shape[1] for parts in audio.values() for a in parts)
     channels = max(a.shape[0] for parts in audio.values() for a in parts)
     stems = {
-        name: np.asarray(sum(_channels(a[:, :n], channels) for a in parts), np.float32) for name, parts in audio.items()
+        name: np.asarray(sum(with_channels(a[:, :n], channels) for a in parts), np.float32)
+        for name, parts in audio.items()
     }
     return Clip(track.name, stems, rate, band)
 
@@ -224,7 +226,8 @@ def _file_rate(path: Path) -> int:
         raise DatasetError(f"{path}: unreadable ({err})") from err
 
 
-def _channels(x: np.ndarray, channels: int) -> np.ndarray:
+def with_channels(x: np.ndarray, channels: int) -> np.ndarray:
+    """``(c, n)`` audio as ``channels`` channels: as it is, or its first channel repeated."""
     return x if x.shape[0] == channels else np.repeat(x[:1], channels, axis=0)
 
 
@@ -235,7 +238,7 @@ def _read_any(path: Path, rate: int, max_seconds: float | None) -> np.ndarray:
         data, sr = sf.read(str(path), frames=frames, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as err:
         raise DatasetError(f"{path}: unreadable ({err})") from err
-    return np.ascontiguousarray(_resample(data, sr, rate).T)
+    return np.ascontiguousarray(resample_to(data, sr, rate).T)
 
 
 @dataclass

@@ -29,10 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
-from vocalsplit.audio.resample import QUALITY
 from vocalsplit.errors import DatasetError, OutputError
+from vocalsplit.training.datasets import resample_to, with_channels
 
 GROUPS = ("vocals", "drums", "bass", "other")
 BASS_POWER_SHARE = 0.8
@@ -110,12 +109,10 @@ def read_stem(path: Path, rate: int) -> np.ndarray:
     """``(channels, samples)`` float32 at ``rate``: libsndfile formats directly, AAC/MP4 and the rest through PyAV."""
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-        audio = data.T
     except (sf.LibsndfileError, RuntimeError):
         audio, sr = _decode_with_av(path)
-    if sr != rate:
-        audio = np.stack([soxr.resample(ch, sr, rate, quality=QUALITY) for ch in audio])
-    return np.ascontiguousarray(audio, dtype=np.float32)
+        data = audio.T
+    return np.ascontiguousarray(resample_to(data, sr, rate).T, dtype=np.float32)
 
 
 def _decode_with_av(path: Path) -> tuple[np.ndarray, int]:
@@ -170,7 +167,7 @@ def _accumulate(sums: dict[str, np.ndarray], group: str, audio: np.ndarray) -> N
     channels = max(previous.shape[0], audio.shape[0])
     total = np.zeros((channels, n), np.float32)
     for part in (previous, audio):
-        total[:, : part.shape[1]] += part if part.shape[0] == channels else np.repeat(part[:1], channels, axis=0)
+        total[:, : part.shape[1]] += with_channels(part, channels)
     sums[group] = total
 
 
@@ -183,7 +180,7 @@ def _aligned(sums: dict[str, np.ndarray], report: SongReport, rate: int) -> dict
         x = np.zeros((channels, n), np.float32)
         part = sums.get(g)
         if part is not None:
-            x[:, : part.shape[1]] = part if part.shape[0] == channels else np.repeat(part[:1], channels, axis=0)
+            x[:, : part.shape[1]] = with_channels(part, channels)
         out[g] = x
     peak = max(float(np.abs(x).max()) for x in out.values())
     peak = max(peak, float(np.abs(sum(out.values())).max()))
