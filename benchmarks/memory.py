@@ -11,8 +11,6 @@ from pathlib import Path
 
 from _common import benchmark_model, write_song  # run as a script: benchmarks/ is on sys.path
 
-from vocalsplit import defaults  # noqa: E402
-
 
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float, int]:
     """Run ``cmd`` in a child that only runs it, return (peak RSS MB, wall s, exit code)."""
@@ -30,12 +28,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", help="model name or path (default: random-weight DRNN of the shipped size)")
     ap.add_argument("--minutes", type=float, nargs="+", default=[1.0, 30.0])
-    ap.add_argument("--shifts", type=int, default=defaults.SHIFTS, help="frame grids averaged, as vocalsplit --shifts")
+    ap.add_argument(
+        "--shifts", type=int, default=None, help="frame grids averaged, as vocalsplit --shifts (default: the model's)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
-        print(f"model: {model}; shifts {args.shifts}")
+        print(f"model: {model}; shifts {args.shifts or 'the model default'}")
         for minutes in args.minutes:
             song = write_song(d / f"song-{minutes:g}min.wav", minutes * 60)
             cmd = [
@@ -48,8 +48,7 @@ def main() -> None:
                 "--model",
                 model,
                 "--overwrite",
-                "--shifts",
-                str(args.shifts),
+                *(["--shifts", str(args.shifts)] if args.shifts else []),
                 "-q",
             ]
             t = time.perf_counter()

@@ -11,15 +11,15 @@ import numpy as np
 import soundfile as sf
 from _common import benchmark_model, write_song  # run as a script: benchmarks/ is on sys.path
 
-from vocalsplit import defaults  # noqa: E402
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", help="model name or path (default: random-weight DRNN of the shipped size)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--shifts", type=int, default=defaults.SHIFTS, help="frame grids averaged, as vocalsplit --shifts")
+    ap.add_argument(
+        "--shifts", type=int, default=None, help="frame grids averaged, as vocalsplit --shifts (default: the model's)"
+    )
     args = ap.parse_args()
     from vocalsplit.api import Separator
 
@@ -31,7 +31,7 @@ def main() -> None:
         audio, rate = sf.read(str(song), dtype="float32", always_2d=True)
         print(
             f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
-            f"{args.seconds:g} s stereo 44.1 kHz; shifts {args.shifts}"
+            f"{args.seconds:g} s stereo 44.1 kHz; shifts {sep.shifts}"
         )
         sep.separate_array(audio.T[:, :rate], rate)  # warm-up
         t = time.perf_counter()

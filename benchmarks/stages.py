@@ -60,7 +60,7 @@ def stage_times(song: Path, out: Path, args: list[str], device: str) -> tuple[di
     options = dict(zip(args[::2], args[1::2], strict=False))
     high_band = options.get("--high-band", "share")
     model = options.get("--model") or options.get("-m")
-    shifts = int(options.get("--shifts", 2))
+    shifts = int(options["--shifts"]) if "--shifts" in options else None
     separator = Separator(model, device=device, shifts=shifts, high_band=high_band)
     print(f"in-process run of {separator.manifest.name} on {separator.provider}")
     profile = cProfile.Profile()

@@ -48,6 +48,8 @@ def test_corrupt_onnx_fails_sha_check(models_dir: Path, tmp_path: Path) -> None:
         (lambda m: m.update(stft={"n_fft": 1000, "hop": 300, "window": "hann"}), "multiple of hop"),
         (lambda m: m.update(schema_version=99), "schema_version 99"),
         (lambda m: m.update(mask_kind="weird"), "mask_kind 'weird'"),
+        (lambda m: m.update(shifts=0), "shifts must be an integer from 1 to 16"),
+        (lambda m: m.update(shifts=True), "shifts must be an integer from 1 to 16"),
     ],
 )
 def test_manifest_validation_names_the_field(models_dir: Path, tmp_path: Path, edit, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -64,3 +66,15 @@ def test_broken_manifest_is_listed_as_problem(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("VOCALSPLIT_MODELS", str(tmp_path))
     models, problems = list_manifests()
     assert models == [] and "unreadable" in problems[0]
+
+
+def test_a_model_names_its_own_number_of_passes(models_dir: Path, tmp_path: Path) -> None:
+    from vocalsplit.separation.separator import Separator
+
+    assert Separator(models_dir / "tiny-rnn.json", device="cpu").shifts == 2  # none named: the default
+    path = _copy_model(models_dir, tmp_path)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "shifts": 1}))
+    assert load_manifest(path).shifts == 1
+    assert Separator(path, device="cpu").shifts == 1
+    assert Separator(path, device="cpu", shifts=3).shifts == 3  # the user's choice wins

@@ -323,6 +323,27 @@ def test_models_list_shows_each_source_of_a_four_source_evaluation() -> None:
     assert _quality({"stems": {"soft": {"GNSDR": 1.5, "vocals_SDR_median": 2.0}}}) == (
         "stems: vocals NSDR 1.50 dB, SDR 2.00 dB (1 pass)"
     )
+    both = {"stems": {"soft": {"GNSDR": 1.0}}, "stems_shifts2": {"soft": {"GNSDR": 1.1}, "shifts": 2}}
+    assert _quality(both, passes=1) == "stems: vocals NSDR 1.00 dB (1 pass)"  # the model's own passes first
+    assert _quality(both, passes=2) == "stems: vocals NSDR 1.10 dB (2 passes)"
+
+
+def test_models_list_and_separation_use_a_models_own_passes(cli, song: Path, tmp_path: Path, models_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    own = tmp_path / "models"
+    own.mkdir()
+    for ext in (".onnx", ".json"):
+        (own / f"one-pass{ext}").write_bytes((models_dir / f"tiny-rnn{ext}").read_bytes())
+    manifest = json.loads((own / "one-pass.json").read_text())
+    manifest.update(name="one-pass", file="one-pass.onnx", shifts=1, default=False)
+    (own / "one-pass.json").write_text(json.dumps(manifest))
+    code, stdout, _ = cli("models", "--models-dir", own, "--json")
+    assert code == 0
+    passes = {m["name"]: m["passes"] for m in json.loads(stdout)["models"]}
+    assert passes["one-pass"] == 1 and passes["tiny-rnn"] == 2
+    for model, expected in (("one-pass", 1), ("tiny-rnn", 2)):
+        out = tmp_path / model
+        code, _, _ = cli(song, "-o", out, "--models-dir", own, "--model", model, "--report", out / "r.json", "-q")
+        assert code == 0 and json.loads((out / "r.json").read_text())["shifts"] == expected
 
 
 def test_odd_option_values_are_usage_errors_not_tracebacks(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 
 >>> import soundfile as sf
 >>> from vocalsplit.api import Separator
->>> sep = Separator()                              # default installed model, best device, shifts=2 as the CLI
+>>> sep = Separator()                              # default installed model, best device, its own passes as the CLI
 >>> audio, rate = sf.read("song.wav", always_2d=True)
 >>> stems = sep.separate_array(audio.T, rate)      # {"vocals": (channels, n), "accompaniment": ...}
 >>> result = sep.separate_file("song.wav", "out/")  # files in, files out

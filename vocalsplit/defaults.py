@@ -21,10 +21,12 @@ MASK: Mask = Mask.SOFT
 DEVICE: str = "auto"
 
 SHIFTS: int = 2
-"""Passes averaged per song, on frame grids offset by 1/SHIFTS of a hop (``--shifts``; 1 = one pass).
+"""Passes averaged per song, on frame grids offset by 1/SHIFTS of a hop (``--shifts``; 1 = one pass),
+for a model whose manifest names no ``shifts`` of its own.
 
-Chosen on validation data: two passes gain 0.2–0.4 dB over one at twice the time;
-four gain little more (README, "Shipped models")."""
+Chosen on validation data: two passes gain 0.2–0.4 dB over one at twice the time for the
+DRNNs; four gain little more (README, "Shipped models"). A model for which a second pass
+measured no gain (the 44.1 kHz CNNs, hop a quarter of a frame) records ``"shifts": 1``."""
 
 HIGH_BAND: HighBand = HighBand.SHARE
 """Above a model's band (8 kHz for the 16 kHz models), each source gets the song times its share of

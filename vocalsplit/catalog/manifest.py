@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vocalsplit.audio.stft import StftParams
+from vocalsplit.defaults import MAX_SHIFTS, SHIFTS
 from vocalsplit.errors import ModelError, VocalsplitError
 
 SCHEMA_VERSION = 1
@@ -46,6 +47,8 @@ class Manifest:
     frame_multiple: int = 1
     """Each model call must cover a multiple of this many output frames (window grids)."""
     default: bool = False
+    shifts: int = SHIFTS
+    """Passes run when the user names none (``"shifts"`` in the JSON; default :data:`defaults.SHIFTS`)."""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -138,6 +141,9 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
     multiple = raw.get("frame_multiple", 1)
     if not isinstance(multiple, int) or isinstance(multiple, bool) or multiple < 1:
         raise ModelError("frame_multiple must be an integer >= 1")
+    shifts = raw.get("shifts", SHIFTS)
+    if not isinstance(shifts, int) or isinstance(shifts, bool) or not 1 <= shifts <= MAX_SHIFTS:
+        raise ModelError(f"shifts must be an integer from 1 to {MAX_SHIFTS}")
     onnx_file = _req(raw, "file", str)
     if Path(onnx_file).name != onnx_file:
         raise ModelError(f"file {onnx_file!r} must be a plain file name beside the manifest")
@@ -159,6 +165,7 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
         states=states,
         frame_multiple=multiple,
         default=bool(raw.get("default", False)),
+        shifts=shifts,
         raw=raw,
     )
 

@@ -86,11 +86,12 @@ DeviceOpt = Annotated[
 ]
 MaskOpt = Annotated[Mask, typer.Option("--mask", help="soft (stems sum to the mix) or binary (each bin to one stem).")]
 ShiftsOpt = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--shifts",
         help=f"Average N passes (1-{MAX_SHIFTS}) on frame grids offset by 1/N of a hop: "
-        "better separation, N times the time.",
+        "better separation, N times the time. Default: the model's own (vocalsplit models, PASSES).",
+        show_default=False,
     ),
 ]
 HighBandOpt = Annotated[

@@ -67,7 +67,7 @@ def evaluate_command(
     segment_seconds: SegmentOpt = 10.0,
     results: ResultsOpt = Path("eval-results"),
     update_manifest: UpdateOpt = False,
-    shifts: ShiftsOpt = defaults.SHIFTS,
+    shifts: ShiftsOpt = None,
     high_band: HighBandOpt = defaults.HIGH_BAND,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     verbose: VerboseOpt = False,

@@ -45,13 +45,14 @@ def _row(m: Any) -> dict[str, Any]:
         "architecture": m.architecture,
         "sample_rate": m.sample_rate,
         "sources": list(m.sources),
+        "passes": m.shifts,
         "size_mb": round(m.onnx_path.stat().st_size / 1e6, 2) if m.onnx_path.exists() else None,
         "gnsdr_db": soft.get("GNSDR"),
         "gsir_db": soft.get("GSIR"),
         "gsar_db": soft.get("GSAR"),
         "shifts": shifted[0] if shifted else None,
         "gnsdr_db_shifts": shifted[1] if shifted else None,
-        "quality": _quality(m.quality),
+        "quality": _quality(m.quality, m.shifts),
         "path": str(m.onnx_path),
         "description": m.description,
     }
@@ -62,26 +63,28 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         out.print("no models installed")
         return
-    header = ("NAME", "ARCH", "RATE", "MB", f"QUALITY (vocalsplit eval; default --shifts {defaults.SHIFTS})")
+    header = ("NAME", "ARCH", "RATE", "MB", "PASSES", "QUALITY (vocalsplit eval)")
     lines = [
         (
             r["name"] + (" *" if r["default"] else ""),
             r["architecture"],
             f"{r['sample_rate'] / 1000:g} kHz",
             f"{r['size_mb']:.1f}" if r["size_mb"] is not None else "-",
+            str(r["passes"]),
             r["quality"] or "-",
         )
         for r in rows
     ]
-    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(4)]
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(5)]
     for line in [header, *lines]:
-        text = "  ".join(str(cell).ljust(w) for cell, w in zip(line[:4], widths, strict=True)) + "  " + line[4]
+        text = "  ".join(str(cell).ljust(w) for cell, w in zip(line[:5], widths, strict=True)) + "  " + line[5]
         out.print(text, soft_wrap=True, markup=False)
-    out.print("* default model", soft_wrap=True)
+    out.print("* default model; PASSES: the --shifts it runs when none is given", soft_wrap=True)
 
 
-def _quality(quality: dict[str, Any]) -> str | None:
-    """The headline figure of each recorded evaluation, with the number of passes it was measured with."""
+def _quality(quality: dict[str, Any], passes: int = defaults.SHIFTS) -> str | None:
+    """The headline figure of each recorded evaluation, with the number of passes it was measured with
+    (the model's own number of passes preferred)."""
     picked: dict[str, tuple[int, dict[str, Any]]] = {}
     for key, entry in quality.items():
         soft = _soft_figures(entry)
@@ -90,7 +93,7 @@ def _quality(quality: dict[str, Any]) -> str | None:
         base, _, n = key.partition("_shifts")
         shifts = int(n) if n.isdigit() else int(entry.get("shifts", 1)) if isinstance(entry, dict) else 1
         best = picked.get(base)
-        if best is None or _preference(shifts) > _preference(best[0]):
+        if best is None or _preference(shifts, passes) > _preference(best[0], passes):
             picked[base] = (shifts, soft)
     parts = []
     for base, (shifts, soft) in picked.items():
@@ -106,9 +109,9 @@ def _quality(quality: dict[str, Any]) -> str | None:
     return "; ".join(parts) or None
 
 
-def _preference(shifts: int) -> tuple[bool, int]:
-    """The user's default number of passes first, then the most passes."""
-    return (shifts == defaults.SHIFTS, shifts)
+def _preference(shifts: int, passes: int) -> tuple[bool, int]:
+    """The model's own number of passes first, then the most passes."""
+    return (shifts == passes, shifts)
 
 
 def _soft_figures(entry: Any) -> dict[str, Any]:

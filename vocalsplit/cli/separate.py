@@ -84,7 +84,7 @@ def separate(
     overwrite: Annotated[bool, flag("--overwrite", help="Replace existing outputs.")] = False,
     skip_existing: Annotated[bool, flag("--skip-existing", help="Skip stems whose output already exists.")] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
-    shifts: ShiftsOpt = defaults.SHIFTS,
+    shifts: ShiftsOpt = None,
     high_band: HighBandOpt = defaults.HIGH_BAND,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     mp3_bitrate: Mp3Opt = MP3_DEFAULT_KBPS,

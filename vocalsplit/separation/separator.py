@@ -39,7 +39,8 @@ class Separator:
         mask: ``soft`` (stems sum to the mix) or ``binary``.
         chunk_seconds: audio at the model's rate per network call.
         models_dir: extra folder searched first for ``model``.
-        shifts: passes averaged on frame grids offset by 1/shifts of a hop (1 = one pass).
+        shifts: passes averaged on frame grids offset by 1/shifts of a hop (1 = one pass); ``None``: the
+            model's own number (its manifest's ``shifts``, else 2).
         high_band: ``share`` or ``accompaniment``: where the song above the model's band goes.
     """
 
@@ -50,14 +51,16 @@ class Separator:
         mask: Mask | str = defaults.MASK,
         chunk_seconds: float = defaults.CHUNK_SECONDS,
         models_dir: Path | None = None,
-        shifts: int = defaults.SHIFTS,
+        shifts: int | None = None,
         high_band: HighBand | str = defaults.HIGH_BAND,
     ) -> None:
         self.mask = parse(Mask, mask, "--mask")
         self.high_band = parse(HighBand, high_band, "--high-band")
-        self.shifts = check_shifts(shifts)
         chosen_device = parse_device(device)
+        if shifts is not None:
+            check_shifts(shifts)
         self.manifest: Manifest = resolve_model(str(model) if model is not None else None, models_dir)
+        self.shifts = self.manifest.shifts if shifts is None else shifts
         self.chunk_frames = chunk_frames(self.manifest, chunk_seconds)
         self.session = ModelSession(self.manifest, chosen_device)
 
