@@ -199,6 +199,43 @@ def test_init_from_an_exported_onnx_model_starts_from_exactly_its_weights(
         init_from(build_arch("cnn", 129, {"window": 8, "horizontal_kernel": 3}, 8), onnx_path)
 
 
+def test_init_from_a_narrower_band_keeps_the_old_network_below_its_band(tmp_path: Path) -> None:
+    """A 16 kHz model grown to 32 kHz (bins and frames aligned): on the old bins, with the old
+    normalisation, the grown network gives the old model's masks whatever the new bins hold."""
+    import onnxruntime as ort
+
+    from vocalsplit.training.checkpoints import init_from
+    from vocalsplit.training.onnx_weights import _tables
+
+    options = {"hidden": 24, "layers": 2, "recurrent_layer": 0, "cell": "gru", "context": 3}
+    onnx_path = train(_config(tmp_path, steps=2, val_every=2, arch_options=options)).manifest.with_suffix(".onnx")
+    arch = build_arch("drnn", 257, options, 16)
+    init_from(arch, onnx_path, (32000, 512, 128))
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    net = arch.net
+    # the normalisation is this run's; the old one goes back on the old bins to compare like with like
+    _, values = _tables(onnx_path)
+    with torch.no_grad():
+        net.feat_mean[:129] = torch.from_numpy(values["net.feat_mean"])
+        net.feat_std[:129] = torch.from_numpy(values["net.feat_std"])
+    net.eval()
+    rng = np.random.default_rng(5)
+    low = np.abs(rng.standard_normal((2, 20, 129))).astype(np.float32)
+    wide = np.concatenate([low, 10 * np.abs(rng.standard_normal((2, 20, 128))).astype(np.float32)], axis=2)
+    feed = {"magnitude": low, **{i.name: np.zeros((2, *i.shape[1:]), np.float32) for i in session.get_inputs()[1:]}}
+    expected = session.run(["masks"], feed)[0]
+    with torch.no_grad():
+        masks, _ = net(torch.from_numpy(wide), net.initial_state(2))
+    assert np.abs(masks.numpy()[..., :129] - expected).max() < 1e-5
+    high = masks.numpy()[..., 129:]
+    assert np.allclose(high.sum(axis=1), 1.0, atol=1e-5) and ((high > 0) & (high < 1)).all()
+
+    with pytest.raises(TrainingError, match="do not line up with this run's"):
+        init_from(build_arch("drnn", 257, options, 16), onnx_path, (44100, 512, 128))
+    with pytest.raises(TrainingError, match="cannot start from a model of another band"):
+        init_from(build_arch("lstm", 257, {"hidden": 8, "layers": 1, "window": 8}, 8), onnx_path, (32000, 512, 128))
+
+
 def test_weight_average_is_validated_exported_and_resumed(tmp_path: Path) -> None:
     decay = 0.75
     train(_config(tmp_path, steps=1, val_every=1, ema=decay))

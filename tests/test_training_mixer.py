@@ -35,6 +35,21 @@ def test_pools_hold_every_channel_by_role(tmp_path: Path) -> None:
         build_pools([Clip("v", {"vocals": tone_mix(1.0, RATE)}, RATE)], 4096)
 
 
+def test_tracks_are_drawn_in_proportion_to_their_length() -> None:
+    """One long song beside many short clips: each second is as likely as any other, so the
+    song's excerpts are drawn as often as its share of the audio, not as one file of many."""
+    long_song = Clip("song", {"vocals": np.full((1, 90 * 1000), 1.0, np.float32), "accompaniment":
+                              np.full((1, 90 * 1000), 1.0, np.float32)}, 1000)  # fmt: skip
+    clips = [Clip(f"c{i}", {"vocals": np.full((1, 1000), 2.0, np.float32), "accompaniment":
+                            np.full((1, 1000), 2.0, np.float32)}, 1000) for i in range(90)]  # fmt: skip
+    pools = build_pools([long_song, *clips], 500)
+    rng = np.random.default_rng(0)
+    for pairs in (1.0, 0.0):
+        mixing = Mixing(ratio_db=(0.0, 0.0), pairs=pairs, silence=0.0, gain_db=0.0)
+        from_song = [mix_example(pools, rng, 500, mixing)[1][0] == 1.0 for _ in range(2000)]
+        assert np.mean(from_song) == pytest.approx(0.5, abs=0.05)  # 90 s of 180 s; one file of 91 would be 1 %
+
+
 def test_remixed_voice_sits_at_the_asked_ratio_and_silence_is_silent(tmp_path: Path) -> None:
     pools = _pools(tmp_path)
     rng = np.random.default_rng(0)

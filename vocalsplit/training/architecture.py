@@ -48,6 +48,8 @@ class ArchSpec:
     """Separates more than two sources (needs stems datasets)."""
     adapt_checkpoint: Callable[[SeparationNet, dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None
     """Makes an older checkpoint's weights fit (``--init-from``); ``None`` loads them as they are."""
+    widen_band: Callable[[SeparationNet, dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None
+    """Fits the weights of a model with fewer, aligned bins (``--init-from`` a 16 kHz model); ``None``: cannot."""
 
 
 @dataclass

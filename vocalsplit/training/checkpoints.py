@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from torch.optim.swa_utils import AveragedModel
 from vocalsplit.errors import TrainingError
 from vocalsplit.training.architecture import Arch
 from vocalsplit.training.onnx_weights import state_from_onnx
+from vocalsplit.training.widen_band import check_aligned
 
 
 @dataclass
@@ -78,15 +81,18 @@ def resume(
     return Progress(step=ck["step"], best=ck["best"], elapsed=ck.get("elapsed", 0.0), select=ck.get("select", "loss"))
 
 
-def init_from(arch: Arch, path: Path) -> None:
+def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) -> None:
     """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how.
 
     ``path`` is a training checkpoint, or an exported ``.onnx`` model of a dense/recurrent
-    network (a shipped model has no checkpoint): see :mod:`vocalsplit.training.onnx_weights`."""
+    network (a shipped model has no checkpoint): see :mod:`vocalsplit.training.onnx_weights`.
+    ``grid`` is this run's (sample rate, n_fft, hop): an ONNX model whose manifest names a
+    narrower grid whose bins and frames line up with it has its band widened
+    (:mod:`vocalsplit.training.widen_band`)."""
     if not path.exists():
         raise TrainingError(f"--init-from {path}: no such checkpoint")
     if path.suffix.lower() == ".onnx":
-        arch.net.load_state_dict(state_from_onnx(arch.net, path))
+        arch.net.load_state_dict(state_from_onnx(arch.net, path, _band_adapter(arch, path, grid)))
         return
     try:
         state = load(path)["net"]
@@ -102,3 +108,25 @@ def init_from(arch: Arch, path: Path) -> None:
             f"--init-from {path}: its weights do not fit this network (give the same architecture options): "
             + (first[1].strip() if len(first) > 1 else first[0])
         ) from exc
+
+
+def _band_adapter(
+    arch: Arch, path: Path, grid: tuple[int, int, int] | None
+) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None:
+    """How the weights of the ONNX model at ``path`` are widened to this run's band; ``None`` if they
+    need not be (same grid, or no manifest beside the file to say)."""
+    manifest = path.with_suffix(".json")
+    if grid is None or not manifest.is_file():
+        return None
+    try:
+        raw = json.loads(manifest.read_text(encoding="utf-8"))
+        old = (int(raw["sample_rate"]), int(raw["stft"]["n_fft"]), int(raw["stft"]["hop"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TrainingError(f"--init-from {path}: its manifest {manifest.name} is unreadable ({exc})") from exc
+    if old == grid:
+        return None
+    check_aligned(old, grid, str(path))
+    widen = arch.spec.widen_band
+    if widen is None:
+        raise TrainingError(f"--init-from {path}: a {arch.name} network cannot start from a model of another band")
+    return lambda state: widen(arch.net, state)

@@ -21,6 +21,7 @@ from vocalsplit.training.batches import TensorBatch
 from vocalsplit.training.config import LossSettings
 from vocalsplit.training.losses import discriminative_loss, phase_sensitive_targets
 from vocalsplit.training.net_configs import TWO_SOURCES, DrnnConfig
+from vocalsplit.training.widen_band import widen_band
 
 
 def _rnn(cell: Cell, inp: int, hidden: int, layers: int, dropout: float) -> nn.RNNBase:
@@ -94,7 +95,7 @@ def widen_context(net: Drnn, state: dict[str, torch.Tensor]) -> dict[str, torch.
     weights, so fine-tuning starts from exactly the old model and learns what the
     extra frames add. Other checkpoints are returned unchanged.
     """
-    key = "stack.0.weight_ih_l0" if isinstance(net.stack[0], nn.RNNBase) else "stack.0.0.weight"
+    key = _first_layer(net)
     weight = state.get(key)
     bins, context = net.config.bins, net.config.context
     if weight is None or weight.ndim != 2 or weight.shape[1] == bins * context or weight.shape[1] % bins:
@@ -108,6 +109,11 @@ def widen_context(net: Drnn, state: dict[str, torch.Tensor]) -> dict[str, torch.
     wide = torch.zeros(weight.shape[0], bins * context, dtype=weight.dtype)
     wide[:, pad : pad + weight.shape[1]] = weight
     return {**state, key: wide}
+
+
+def _first_layer(net: Drnn) -> str:
+    """The state-dict key of the input weights of the first layer."""
+    return "stack.0.weight_ih_l0" if isinstance(net.stack[0], nn.RNNBase) else "stack.0.0.weight"
 
 
 def _build(config: DrnnConfig, frames: int, sources: tuple[str, ...]) -> Arch:
@@ -135,6 +141,11 @@ def _adapt(net: SeparationNet, state: dict[str, torch.Tensor]) -> dict[str, torc
     return widen_context(net, state)
 
 
+def _widen(net: SeparationNet, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    assert isinstance(net, Drnn)
+    return widen_band(state, net.config.bins, net.feat_mean, net.feat_std, _first_layer(net))
+
+
 SPEC = register(
     ArchSpec(
         "drnn",
@@ -143,5 +154,6 @@ SPEC = register(
         _loss,
         "Deep recurrent network with joint soft-mask layer (Huang et al. 2014), trained by vocalsplit",
         adapt_checkpoint=_adapt,
+        widen_band=_widen,
     )
 )

@@ -11,6 +11,7 @@ shape against the network it fills and names the first that does not fit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +97,13 @@ def _targets(net: nn.Module) -> list[tuple[str, str, int]]:
     return out
 
 
-def state_from_onnx(net: nn.Module, path: Path) -> dict[str, torch.Tensor]:
-    """``net``'s state dict with every weight taken from the ONNX file at ``path``."""
+def state_from_onnx(
+    net: nn.Module,
+    path: Path,
+    adapt: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None,
+) -> dict[str, torch.Tensor]:
+    """``net``'s state dict with every weight taken from the ONNX file at ``path``, passed through
+    ``adapt`` (e.g. a band widened) before each shape is checked against ``net``."""
     nodes, values = _tables(path)
     layers = _layers(nodes, values)
     targets = _targets(net)
@@ -114,11 +120,14 @@ def state_from_onnx(net: nn.Module, path: Path) -> dict[str, torch.Tensor]:
         if f"net.{buffer}" not in values:
             raise TrainingError(f"--init-from {path}: no net.{buffer} in the file (not exported by vocalsplit?)")
         found[buffer] = values[f"net.{buffer}"]
-    for key, value in found.items():
-        if tuple(state[key].shape) != value.shape:
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in found.items()}
+    if adapt is not None:
+        tensors = adapt(tensors)
+    for key, value in tensors.items():
+        if state[key].shape != value.shape:
             raise TrainingError(
                 f"--init-from {path}: {key} is {list(value.shape)} in the file but {list(state[key].shape)} "
                 "in this network: give the architecture options it was trained with"
             )
-        state[key] = torch.from_numpy(np.ascontiguousarray(value))
+        state[key] = value
     return state

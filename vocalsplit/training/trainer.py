@@ -138,7 +138,7 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     draw, feats = _sampler(config, train_clips, params, frames, left, right)
     arch.net.set_normalisation(torch.from_numpy(feats.mean(0)).float(), torch.from_numpy(feats.std(0)).float())
     if config.init_from is not None:
-        checkpoints.init_from(arch, config.init_from)
+        checkpoints.init_from(arch, config.init_from, (config.sample_rate, config.n_fft, config.hop))
     arch.net.to(device)
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
