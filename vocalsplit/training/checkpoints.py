@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,8 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from vocalsplit.errors import TrainingError
+from vocalsplit.catalog.manifest import load_manifest
+from vocalsplit.errors import ModelError, TrainingError
 from vocalsplit.training.architecture import Arch
 from vocalsplit.training.onnx_weights import state_from_onnx
 from vocalsplit.training.widen_band import check_aligned
@@ -119,10 +119,10 @@ def _band_adapter(
     if grid is None or not manifest.is_file():
         return None
     try:
-        raw = json.loads(manifest.read_text(encoding="utf-8"))
-        old = (int(raw["sample_rate"]), int(raw["stft"]["n_fft"]), int(raw["stft"]["hop"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TrainingError(f"--init-from {path}: its manifest {manifest.name} is unreadable ({exc})") from exc
+        model = load_manifest(manifest)
+    except ModelError as exc:
+        raise TrainingError(f"--init-from {path}: {exc}") from exc
+    old = (model.sample_rate, model.stft.n_fft, model.stft.hop)
     if old == grid:
         return None
     check_aligned(old, grid, str(path))

@@ -18,7 +18,7 @@ with four songs beside them, under 1 % of the pairs came from the songs.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,10 @@ class Pools:
     pairs: list[tuple[Track, Track]]
     """Aligned (voice, accompaniment) channels of real songs."""
 
+    ends: dict[str, np.ndarray] = field(default_factory=dict)
+    """Cumulative track lengths per role (``voices``, ``music``, ``pairs``), so tracks are drawn in
+    proportion to their length; set once by :func:`build_pools`."""
+
 
 def build_pools(clips: list[Clip], min_samples: int) -> Pools:
     """Every channel of every clip, by role; channels shorter than ``min_samples`` are left out."""
@@ -65,6 +69,11 @@ def build_pools(clips: list[Clip], min_samples: int) -> Pools:
                 pools.music.append(a)
             if v is not None and a is not None and min(v.audio.size, a.audio.size) >= min_samples:
                 pools.pairs.append((v, a))
+    pools.ends = {
+        "voices": np.cumsum([v.audio.size for v in pools.voices], dtype=np.int64),
+        "music": np.cumsum([m.audio.size for m in pools.music], dtype=np.int64),
+        "pairs": np.cumsum([min(v.audio.size, a.audio.size) for v, a in pools.pairs], dtype=np.int64),
+    }
     if not pools.voices or not pools.music:
         raise DatasetError(
             f"mixing needs voices and music: found {len(pools.voices)} voice and {len(pools.music)} music "
@@ -73,9 +82,8 @@ def build_pools(clips: list[Clip], min_samples: int) -> Pools:
     return pools
 
 
-def _draw(sizes: list[int], rng: np.random.Generator) -> int:
-    """An index into ``sizes``, drawn with probability proportional to each size."""
-    ends = np.cumsum(np.asarray(sizes, np.int64))
+def _draw(ends: np.ndarray, rng: np.random.Generator) -> int:
+    """An index drawn with probability proportional to each track's length (``ends``: cumulative lengths)."""
     return int(np.searchsorted(ends, rng.integers(0, int(ends[-1])), side="right"))
 
 
@@ -93,14 +101,14 @@ def mix_example(
 ) -> tuple[np.ndarray, np.ndarray, float | None]:
     """(voice, accompaniment, voice band) excerpts of ``n`` samples for one example."""
     if pools.pairs and rng.random() < mixing.pairs:
-        v_track, a_track = pools.pairs[_draw([min(v.audio.size, a.audio.size) for v, a in pools.pairs], rng)]
+        v_track, a_track = pools.pairs[_draw(pools.ends["pairs"], rng)]
         start = int(rng.integers(0, min(v_track.audio.size, a_track.audio.size) - n + 1))
         voice, music = v_track.audio[start : start + n], a_track.audio[start : start + n]
         band = v_track.band_hz
     else:
-        v_track = pools.voices[_draw([v.audio.size for v in pools.voices], rng)]
+        v_track = pools.voices[_draw(pools.ends["voices"], rng)]
         voice, band = _excerpt(v_track, n, rng), v_track.band_hz
-        music = _excerpt(pools.music[_draw([m.audio.size for m in pools.music], rng)], n, rng)
+        music = _excerpt(pools.music[_draw(pools.ends["music"], rng)], n, rng)
         v_rms, m_rms = _rms(voice), _rms(music)
         if v_rms > SILENT_RMS and m_rms > SILENT_RMS:
             ratio_db = rng.uniform(*mixing.ratio_db)
