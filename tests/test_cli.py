@@ -346,6 +346,19 @@ def test_models_list_and_separation_use_a_models_own_passes(cli, song: Path, tmp
         assert code == 0 and json.loads((out / "r.json").read_text())["shifts"] == expected
 
 
+def test_channel_masks_option_is_used_and_reported(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    vocals = {}
+    for choice in ("shared", "separate"):
+        out = tmp_path / choice
+        code, _, stderr = cli(song, "-o", out, "--channel-masks", choice, "--report", out / "r.json", "-q")
+        assert code == 0, stderr
+        assert json.loads((out / "r.json").read_text())["channel_masks"] == choice
+        vocals[choice] = sf.read(str(out / "song" / "vocals.wav"))[0]
+    assert np.max(np.abs(vocals["shared"] - vocals["separate"])) > 1e-3
+    code, _, stderr = cli(song, "-o", tmp_path / "bad", "--channel-masks", "joint")
+    assert code == 2 and "--channel-masks" in stderr and "Traceback" not in stderr
+
+
 def test_odd_option_values_are_usage_errors_not_tracebacks(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cases = [
         (["--chunk-seconds", "inf"], "--chunk-seconds inf: at most 600"),

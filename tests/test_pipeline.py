@@ -6,7 +6,7 @@ import pytest
 from tests.helpers import tone_mix
 from tests.model_factory import conv_model
 from vocalsplit.catalog.manifest import load_manifest
-from vocalsplit.choices import HighBand
+from vocalsplit.choices import ChannelMasks, HighBand
 from vocalsplit.errors import InputAudioError, UsageError
 from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession
@@ -73,9 +73,27 @@ def test_mono_stays_mono_and_many_channels_are_each_separated(rnn_session: Model
     out6 = separate_array(rnn_session, six, 16000)
     assert out6["vocals"].shape == (6, 16000)
     assert np.allclose(out6["vocals"][5], 0.0) and np.std(out6["vocals"][0]) > 0.01
-    # channel 0 alone gives the same result as inside the 6-channel batch
+    # with a mask per channel, channel 0 alone gives the same result as inside the 6-channel batch
+    apart = separate_array(rnn_session, six, 16000, channel_masks=ChannelMasks.SEPARATE)
     solo = separate_array(rnn_session, six[:1], 16000)
-    assert np.max(np.abs(solo["vocals"][0] - out6["vocals"][0])) < 1e-4
+    assert np.max(np.abs(solo["vocals"][0] - apart["vocals"][0])) < 1e-4
+    assert np.max(np.abs(solo["vocals"][0] - out6["vocals"][0])) > 1e-3  # shared masks: the others count
+
+
+def test_shared_channel_masks_apply_one_mask_to_every_channel(rnn_session: ModelSession) -> None:
+    x = tone_mix(1.0, 16000, channels=1)
+    stereo = np.concatenate([x, 0.25 * x])  # the right channel is the left at a quarter of the level
+    shared = separate_array(rnn_session, stereo, 16000, chunk=20)
+    apart = separate_array(rnn_session, stereo, 16000, chunk=20, channel_masks=ChannelMasks.SEPARATE)
+    for stems in (shared, apart):
+        assert np.max(np.abs(stems["vocals"] + stems["accompaniment"] - stereo)) < 1e-4
+    # one mask for both channels: the right channel's stems are the left's at a quarter of the level
+    assert np.max(np.abs(shared["vocals"][1] - 0.25 * shared["vocals"][0])) < 1e-5
+    # a mask per channel: the network sees a quieter channel and masks it differently
+    assert np.max(np.abs(apart["vocals"][1] - 0.25 * apart["vocals"][0])) > 1e-3
+    # a mono song is the same either way
+    one = separate_array(rnn_session, x, 16000, chunk=20, channel_masks=ChannelMasks.SEPARATE)
+    assert np.array_equal(separate_array(rnn_session, x, 16000, chunk=20)["vocals"], one["vocals"])
 
 
 def test_only_requested_stems_are_returned(rnn_session: ModelSession) -> None:

@@ -53,6 +53,15 @@ class HighBand(Choice):
     ACCOMPANIMENT = "accompaniment"
 
 
+class ChannelMasks(Choice):
+    """How the channels of a stereo (or multichannel) song get their masks (``--channel-masks``)."""
+
+    SHARED = "shared"
+    """One mask per frame and bin, the mean of the channels' network outputs, applied to every channel."""
+    SEPARATE = "separate"
+    """Each channel its own mask, as if each were a mono song."""
+
+
 class Existing(Choice):
     """What to do with an output that already exists."""
 

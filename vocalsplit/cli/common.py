@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from vocalsplit.choices import HighBand, Mask
+from vocalsplit.choices import ChannelMasks, HighBand, Mask
 from vocalsplit.defaults import MAX_SHIFTS
 from vocalsplit.errors import VocalsplitError
 
@@ -100,6 +100,15 @@ HighBandOpt = Annotated[
         "--high-band",
         help="Above the model's band (8 kHz for 16 kHz models): share gives each stem the song times its "
         "share of the top of the band, frame by frame; accompaniment gives it all to the accompaniment.",
+        case_sensitive=False,
+    ),
+]
+ChannelMasksOpt = Annotated[
+    ChannelMasks,
+    typer.Option(
+        "--channel-masks",
+        help="shared: every channel of a stereo song gets the same masks (the channels' outputs averaged); "
+        "separate: each channel is separated as a mono song.",
         case_sensitive=False,
     ),
 ]

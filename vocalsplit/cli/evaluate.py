@@ -14,6 +14,7 @@ from vocalsplit.choices import Backend, Dataset, Mask, parse
 from vocalsplit.cli.app import app
 from vocalsplit.cli.common import (
     INPUT_FAILED,
+    ChannelMasksOpt,
     ChunkOpt,
     DeviceOpt,
     HighBandOpt,
@@ -69,6 +70,7 @@ def evaluate_command(
     update_manifest: UpdateOpt = False,
     shifts: ShiftsOpt = None,
     high_band: HighBandOpt = defaults.HIGH_BAND,
+    channel_masks: ChannelMasksOpt = defaults.CHANNEL_MASKS,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -83,8 +85,9 @@ def evaluate_command(
 
         chosen = _masks(masks)
         sep = Separator(
-            model, device, chunk_seconds=chunk_seconds, models_dir=models_dir, shifts=shifts, high_band=high_band
-        )
+            model, device, chunk_seconds=chunk_seconds, models_dir=models_dir, shifts=shifts, high_band=high_band,
+            channel_masks=channel_masks,
+        )  # fmt: skip
         req = EvalRequest(
             dataset, data_dir, chosen, backend, limit, workers, clip_timeout, max_track_seconds, segment_seconds
         )
@@ -176,6 +179,7 @@ def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: Datase
         "clips": result["clips"],
         "backend": result["backend"],
         "shifts": result["shifts"],
+        "channel_masks": result["channel_masks"],
         "command": portable_command(["vocalsplit", *sys.argv[1:]], dataset),
     }
     write_manifest(manifest_path, data)

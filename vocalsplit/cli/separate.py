@@ -17,6 +17,7 @@ from vocalsplit.choices import BitDepth, Existing, OutputFormat
 from vocalsplit.cli.app import app
 from vocalsplit.cli.common import (
     INPUT_FAILED,
+    ChannelMasksOpt,
     ChunkOpt,
     DeviceOpt,
     HighBandOpt,
@@ -86,6 +87,7 @@ def separate(
     report: Annotated[Path | None, typer.Option("--report", help="Write a JSON run report to this file.")] = None,
     shifts: ShiftsOpt = None,
     high_band: HighBandOpt = defaults.HIGH_BAND,
+    channel_masks: ChannelMasksOpt = defaults.CHANNEL_MASKS,
     chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
     mp3_bitrate: Mp3Opt = MP3_DEFAULT_KBPS,
     offset: OffsetOpt = None,
@@ -104,7 +106,8 @@ def separate(
     started = time.perf_counter()
     wanted = None if stems.strip().lower() == "all" else [s.strip() for s in stems.split(",") if s.strip()]
     if is_pipe(inputs, output):
-        args = {"model": model, "device": device, "mask": mask, "chunk_seconds": chunk_seconds, "high_band": high_band}
+        args = {"model": model, "device": device, "mask": mask, "chunk_seconds": chunk_seconds, "high_band": high_band,
+                "channel_masks": channel_masks}  # fmt: skip
         floating = bit_depth == BitDepth.FLOAT
         request = PipeRequest(inputs, output, fmt, floating, raw_format, raw_output, latency, quiet)
         return run_pipe({**args, "models_dir": models_dir, "shifts": shifts}, wanted, request)
@@ -120,7 +123,7 @@ def separate(
         check_request(inputs, filename, wanted)
         if report is not None:
             _check_report(report)
-        separator = Separator(model, device, mask, chunk_seconds, models_dir, shifts, high_band)
+        separator = Separator(model, device, mask, chunk_seconds, models_dir, shifts, high_band, channel_masks)
         job = prepare_batch(separator, inputs, output, options, filename, wanted)
     except VocalsplitError as error:
         raise fail(error, verbose) from None

@@ -174,6 +174,7 @@ def evaluate(
         "backend": str(req.backend),
         "shifts": separator.shifts,
         "high_band": str(separator.high_band),
+        "channel_masks": str(separator.channel_masks),
         "clips": len(loaders),
         "summary": {mask: {**_summary(r), **_track_summary(tracks[mask])} for mask, r in rows.items()},
         "failures": failures,

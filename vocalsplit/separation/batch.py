@@ -48,6 +48,7 @@ class BatchJob:
             "provider": sep.provider,
             "mask": str(sep.mask),
             "shifts": sep.shifts,
+            "channel_masks": str(sep.channel_masks),
             "format": str(self.options.fmt),
             "files": files,
             "totals": {

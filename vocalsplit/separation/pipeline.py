@@ -20,7 +20,7 @@ from vocalsplit import defaults
 from vocalsplit.audio.resample import QUALITY, StreamResampler
 from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
-from vocalsplit.choices import HighBand, Mask
+from vocalsplit.choices import ChannelMasks, HighBand, Mask
 from vocalsplit.errors import InputAudioError, UsageError
 from vocalsplit.separation.masks import source_masks
 from vocalsplit.separation.planner import ChunkPlanner
@@ -75,13 +75,22 @@ class ModelRateStream:
     Concatenated over :meth:`push` and :meth:`finish` calls, each source has exactly as many
     samples as were pushed. With ``shares`` each source ``s`` also comes with ``s:share``,
     its mask averaged over :data:`SHARE_BAND` weighted by the mixture's power there, frame by
-    frame, overlap-added into a smooth per-sample gain; and ``:low`` is the input itself."""
+    frame, overlap-added into a smooth per-sample gain; and ``:low`` is the input itself.
+    With ``link`` > 1 each run of ``link`` rows (the channels of one pass) gets the same masks:
+    their network outputs averaged."""
 
     def __init__(
-        self, model: SeparationModel, channels: int, mask: Mask, chunk: int, computed: list[str], shares: bool
+        self,
+        model: SeparationModel,
+        channels: int,
+        mask: Mask,
+        chunk: int,
+        computed: list[str],
+        shares: bool,
+        link: int = 1,
     ) -> None:
         m = model.manifest
-        self._m, self._mask, self._computed = m, mask, computed
+        self._m, self._mask, self._computed, self._link = m, mask, computed, link
         self._stft = StreamingStft(m.stft, channels, frames_first=True)
         self._planner = ChunkPlanner(
             model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
@@ -123,6 +132,9 @@ class ModelRateStream:
         self._spec = np.concatenate([self._spec, spec], axis=1)
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
         for raw in raw_outputs:
+            if self._link > 1:  # each group of rows (one pass's channels) gets its mean
+                mean = raw.reshape(-1, self._link, *raw.shape[1:]).mean(axis=1)
+                raw = np.repeat(mean, self._link, axis=0)
             masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
             k = masks.shape[2]
             frames, self._spec = self._spec[:, :k], self._spec[:, k:]
@@ -159,6 +171,9 @@ class SeparationStream:
     ``share`` each source gets the song's high band (the song minus what the model heard)
     times its share of the top of the model's band, sample by sample; with
     ``accompaniment`` it all goes to the residual source.
+
+    ``channel_masks`` ``shared`` gives every channel the same masks (the mean of the
+    channels' network outputs); ``separate`` separates each channel as a mono song.
     """
 
     def __init__(
@@ -171,6 +186,7 @@ class SeparationStream:
         stems: list[str],
         shifts: int = 1,
         high_band: HighBand = defaults.HIGH_BAND,
+        channel_masks: ChannelMasks = defaults.CHANNEL_MASKS,
     ) -> None:
         """``stems``: already checked against the model's sources (:func:`check_stems`)."""
         m = model.manifest
@@ -181,8 +197,10 @@ class SeparationStream:
 
         self._shares = high_band == HighBand.SHARE and sample_rate > m.sample_rate
 
-        def make(rows: int) -> ModelRateStream:
-            return ModelRateStream(model, rows, mask, chunk, self._computed, self._shares)
+        link = channels if channel_masks == ChannelMasks.SHARED else 1
+
+        def make(rows: int) -> ModelRateStream:  # rows: the channels of each pass, pass after pass
+            return ModelRateStream(model, rows, mask, chunk, self._computed, self._shares, link)
 
         offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, m.sample_rate)
         self._core: StemStream = make(channels) if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
@@ -263,11 +281,12 @@ def open_stream(
     stems: list[str],
     shifts: int,
     high_band: HighBand = defaults.HIGH_BAND,
+    channel_masks: ChannelMasks = defaults.CHANNEL_MASKS,
 ) -> StemStream:
     """A :class:`SeparationStream`, averaging ``shifts`` passes over frame grids (see ``shifts.py``).
 
     Values are trusted: the :class:`~vocalsplit.separation.separator.Separator` checked them."""
-    return SeparationStream(model, sample_rate, channels, mask, chunk, stems, shifts, high_band)
+    return SeparationStream(model, sample_rate, channels, mask, chunk, stems, shifts, high_band, channel_masks)
 
 
 def separate_array(
@@ -280,6 +299,7 @@ def separate_array(
     block: int = defaults.BLOCK_FRAMES,
     shifts: int = defaults.SHIFTS,
     high_band: HighBand = defaults.HIGH_BAND,
+    channel_masks: ChannelMasks = defaults.CHANNEL_MASKS,
 ) -> dict[str, np.ndarray]:
     """Separate an in-memory signal ``(channels, n)`` or ``(n,)``; stems keep its shape.
 
@@ -292,7 +312,7 @@ def separate_array(
     m = model.manifest
     frames = chunk_frames(m, defaults.CHUNK_SECONDS) if chunk is None else chunk
     chosen = check_stems(m, stems or list(m.sources))
-    stream = open_stream(model, sample_rate, x.shape[0], mask, frames, chosen, shifts, high_band)
+    stream = open_stream(model, sample_rate, x.shape[0], mask, frames, chosen, shifts, high_band, channel_masks)
     pieces: dict[str, list[np.ndarray]] = {s: [] for s in stream.stems}
     for start in range(0, x.shape[1], block):
         for s, y in stream.push(x[:, start : start + block]).items():

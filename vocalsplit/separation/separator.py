@@ -18,7 +18,7 @@ from vocalsplit import defaults
 from vocalsplit.audio.reader import AudioInfo
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.catalog.registry import resolve_model
-from vocalsplit.choices import BitDepth, Existing, HighBand, Mask, OutputFormat, parse
+from vocalsplit.choices import BitDepth, ChannelMasks, Existing, HighBand, Mask, OutputFormat, parse
 from vocalsplit.errors import UsageError
 from vocalsplit.runtime.providers import parse_device
 from vocalsplit.runtime.session import ModelSession
@@ -42,6 +42,7 @@ class Separator:
         shifts: passes averaged on frame grids offset by 1/shifts of a hop (1 = one pass); ``None``: the
             model's own number (its manifest's ``shifts``, else 2).
         high_band: ``share`` or ``accompaniment``: where the song above the model's band goes.
+        channel_masks: ``shared`` (every channel the same masks) or ``separate`` (a mask per channel).
     """
 
     def __init__(
@@ -53,9 +54,11 @@ class Separator:
         models_dir: Path | None = None,
         shifts: int | None = None,
         high_band: HighBand | str = defaults.HIGH_BAND,
+        channel_masks: ChannelMasks | str = defaults.CHANNEL_MASKS,
     ) -> None:
         self.mask = parse(Mask, mask, "--mask")
         self.high_band = parse(HighBand, high_band, "--high-band")
+        self.channel_masks = parse(ChannelMasks, channel_masks, "--channel-masks")
         chosen_device = parse_device(device)
         if shifts is not None:
             check_shifts(shifts)
@@ -88,6 +91,7 @@ class Separator:
             self.stems(stems),
             self.shifts,
             self.high_band,
+            self.channel_masks,
         )
 
     def latency(self, sample_rate: int) -> Latency:
@@ -117,6 +121,7 @@ class Separator:
             self.stems(stems),
             shifts=self.shifts,
             high_band=self.high_band,
+            channel_masks=self.channel_masks,
         )
 
     def check_input(self, path: Path, options: OutputOptions | None = None) -> AudioInfo:
