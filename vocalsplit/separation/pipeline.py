@@ -131,20 +131,21 @@ class ModelRateStream:
         """Apply the model's outputs to the frames they belong to; the finished samples of each source."""
         self._spec = np.concatenate([self._spec, spec], axis=1)
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
+        g = self._link  # rows that share masks: (groups, g, ...) views, masks broadcast over g
         for raw in raw_outputs:
-            if self._link > 1:  # each group of rows (one pass's channels) gets its mean
-                mean = raw.reshape(-1, self._link, *raw.shape[1:]).mean(axis=1)
-                raw = np.repeat(mean, self._link, axis=0)
-            masks = source_masks(raw, self._m.mask_kind, self._mask)  # (C, S, k, F)
+            if g > 1:  # each group of rows (one pass's channels) gets its mean
+                raw = raw.reshape(-1, g, *raw.shape[1:]).mean(axis=1)
+            masks = source_masks(raw, self._m.mask_kind, self._mask)  # (groups, S, k, F)
             k = masks.shape[2]
             frames, self._spec = self._spec[:, :k], self._spec[:, k:]
+            grouped = frames.reshape(-1, g, *frames.shape[1:])  # (groups, g, k, F)
             for s in self._computed:
-                source_mask = masks[:, self._m.sources.index(s)]  # (C, k, F)
-                pieces[s].append(self._istft[s].push(frames * source_mask))
+                source_mask = masks[:, None, self._m.sources.index(s)]  # (groups, 1, k, F)
+                pieces[s].append(self._istft[s].push((grouped * source_mask).reshape(frames.shape)))
                 if self._band is not None:
-                    power = np.abs(frames[..., self._band]) ** 2
-                    share = (source_mask[..., self._band] * power).sum(axis=2) / (power.sum(axis=2) + 1e-12)
-                    gains = share[:, :, None] * self._gain_frame  # (C, k, n_fft)
+                    power = np.abs(grouped[..., self._band]) ** 2
+                    share = (source_mask[..., self._band] * power).sum(axis=3) / (power.sum(axis=3) + 1e-12)
+                    gains = share.reshape(frames.shape[:2])[:, :, None] * self._gain_frame  # (C, k, n_fft)
                     pieces[s + SHARE].append(self._istft[s + SHARE].push_frames(gains))
         channels = self._spec.shape[0]
         out = {s: np.concatenate(p, axis=1) if p else np.zeros((channels, 0), np.float32) for s, p in pieces.items()}
