@@ -23,6 +23,7 @@ from vocalsplit.audio.stft import StftParams, stft
 from vocalsplit.choices import Split, parse
 from vocalsplit.errors import DatasetError
 from vocalsplit.training.net_configs import TWO_SOURCES
+from vocalsplit.training.voice_band import voice_band_hz
 
 ENV_DATA = "VOCALSPLIT_DATA"
 MIR1K_TRAIN_SINGERS = ("abjones", "amy")
@@ -37,7 +38,8 @@ class Clip:
     sources: dict[str, np.ndarray]
     rate: int
     voice_band_hz: float | None = None
-    """Highest frequency the voice really holds (half its file's rate); None: the whole band at ``rate``."""
+    """Highest frequency the voice really holds (half its file's rate, or a solo voice's measured
+    edge, see ``voice_band``); None: the whole band at ``rate``."""
 
     @property
     def voice(self) -> np.ndarray:
@@ -215,8 +217,9 @@ def solo_files(data_dir: Path) -> list[Path]:
 def load_solo_clip(path: Path, rate: int, source: str, max_seconds: float | None = None) -> Clip:
     """One file as a clip holding a single source: ``vocals`` (solo singing) or ``accompaniment`` (music)."""
     file_rate = _file_rate(path)
-    band = _band(file_rate, rate) if source == "vocals" else None
-    return Clip(path.stem, {source: _read_any(path, rate, max_seconds)}, rate, band)
+    audio = _read_any(path, rate, max_seconds)
+    band = voice_band_hz(audio, rate, file_rate) if source == "vocals" else None
+    return Clip(path.stem, {source: audio}, rate, band)
 
 
 def _file_rate(path: Path) -> int:
