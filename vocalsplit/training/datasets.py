@@ -216,9 +216,8 @@ def solo_files(data_dir: Path) -> list[Path]:
 
 def load_solo_clip(path: Path, rate: int, source: str, max_seconds: float | None = None) -> Clip:
     """One file as a clip holding a single source: ``vocals`` (solo singing) or ``accompaniment`` (music)."""
-    file_rate = _file_rate(path)
     audio = _read_any(path, rate, max_seconds)
-    band = voice_band_hz(audio, rate, file_rate) if source == "vocals" else None
+    band = voice_band_hz(audio, rate, _band(_file_rate(path), rate)) if source == "vocals" else None
     return Clip(path.stem, {source: audio}, rate, band)
 
 

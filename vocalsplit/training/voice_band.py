@@ -1,7 +1,7 @@
 """A voice file's real band, measured from its spectrum.
 
 Voices recorded on phones or passed through lossy codecs often stop well below half
-their file's rate (SSVD's phone recordings end between 11 and 20 kHz at 44.1 kHz).
+their file's rate (SSVD's phone recordings end between 15 and 20 kHz at 44.1 kHz).
 Above that edge the file holds no voice, so a full-band model must not learn from it
 that voices have no air there: the mixer's loss ignores those bins, as it does above
 a 16-kHz file's 8 kHz. The edge is where the long-term spectrum falls steeply and
@@ -18,6 +18,7 @@ high band really is all accompaniment.
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import welch
 
 BAND_HZ = 250.0
 MIN_EDGE_HZ = 4000.0
@@ -28,15 +29,12 @@ SAME_EDGE = 0.9
 
 
 def long_term_levels(audio: np.ndarray, rate: int) -> np.ndarray:
-    """Mean power per ``BAND_HZ`` band in dB, ``audio`` ``(channels, n)`` (channels averaged)."""
+    """Mean power per ``BAND_HZ`` band in dB (Welch's method), ``audio`` ``(channels, n)`` (channels averaged)."""
     n_fft = 1 << max(8, int(np.ceil(np.log2(rate / BAND_HZ * 4))))
     mono = np.asarray(audio, np.float64).mean(axis=0)
-    frames = len(mono) // n_fft
-    if frames == 0:
+    if len(mono) < n_fft:
         return np.empty(0)
-    spec = np.abs(np.fft.rfft(mono[: frames * n_fft].reshape(frames, n_fft) * np.hanning(n_fft), axis=1)) ** 2
-    power = spec.mean(axis=0)
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
+    freqs, power = welch(mono, fs=rate, nperseg=n_fft)
     index = np.minimum((freqs / BAND_HZ).astype(int), int(rate / 2 / BAND_HZ) - 1)
     sums = np.bincount(index, weights=power)
     counts = np.bincount(index)
@@ -57,13 +55,9 @@ def measured_edge_hz(audio: np.ndarray, rate: int) -> float | None:
     return None
 
 
-def voice_band_hz(audio: np.ndarray, rate: int, file_rate: int) -> float | None:
-    """The voice's band at ``rate``: its file's Nyquist band, narrowed to a measured edge below it.
-
-    None when the voice holds the whole band at ``rate``.
-    """
-    nyquist = min(file_rate, rate) / 2
+def voice_band_hz(audio: np.ndarray, rate: int, file_band_hz: float | None) -> float | None:
+    """The voice's band at ``rate``: its file's band (None: the whole band), narrowed to a measured edge below it."""
     edge = measured_edge_hz(audio, rate)
-    if edge is not None and edge < SAME_EDGE * nyquist:
+    if edge is not None and edge < SAME_EDGE * (file_band_hz or rate / 2):
         return edge
-    return nyquist if file_rate < rate else None
+    return file_band_hz
