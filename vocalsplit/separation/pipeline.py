@@ -98,7 +98,7 @@ class ModelRateStream:
         tracks = [*computed, *(s + SHARE for s in computed if shares)]
         self.stems = [*tracks, *([LOW] if shares else [])]
         self._istft = {s: StreamingIstft(m.stft, channels, frames_first=True) for s in tracks}
-        self._spec = np.zeros((channels, 0, m.stft.bins), np.complex64)  # (C, frames, bins) awaiting masks
+        self._spec: list[np.ndarray] = []  # (C, frames, bins) pieces awaiting masks, joined when a mask comes
         top = m.stft.bins - 1
         self._band = slice(round(SHARE_BAND[0] * top), round(SHARE_BAND[1] * top) + 1) if shares else None
         # frames g * window overlap-add (windowed again, normalised) to g, smoothly between frames
@@ -129,7 +129,7 @@ class ModelRateStream:
 
     def _masked(self, spec: np.ndarray, raw_outputs: list[np.ndarray], limit: int | None) -> dict[str, np.ndarray]:
         """Apply the model's outputs to the frames they belong to; the finished samples of each source."""
-        self._spec = np.concatenate([self._spec, spec], axis=1)
+        self._spec.append(spec)  # joined only when a mask arrives: no copy per push
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
         g = self._link  # rows that share masks: (groups, g, ...) views, masks broadcast over g
         for raw in raw_outputs:
@@ -137,7 +137,7 @@ class ModelRateStream:
                 raw = raw.reshape(-1, g, *raw.shape[1:]).mean(axis=1)
             masks = source_masks(raw, self._m.mask_kind, self._mask)  # (groups, S, k, F)
             k = masks.shape[2]
-            frames, self._spec = self._spec[:, :k], self._spec[:, k:]
+            frames = self._take_frames(k)
             grouped = frames.reshape(-1, g, *frames.shape[1:])  # (groups, g, k, F)
             for s in self._computed:
                 source_mask = masks[:, None, self._m.sources.index(s)]  # (groups, 1, k, F)
@@ -147,13 +147,20 @@ class ModelRateStream:
                     share = (source_mask[..., self._band] * power).sum(axis=3) / (power.sum(axis=3) + 1e-12)
                     gains = share.reshape(frames.shape[:2])[:, :, None] * self._gain_frame  # (C, k, n_fft)
                     pieces[s + SHARE].append(self._istft[s + SHARE].push_frames(gains))
-        channels = self._spec.shape[0]
+        channels = spec.shape[0]
         out = {s: np.concatenate(p, axis=1) if p else np.zeros((channels, 0), np.float32) for s, p in pieces.items()}
         n = next(iter(out.values())).shape[1]
         if limit is not None:  # the ISTFT's zero padding past the end
             n = min(n, limit - self._emitted)
         self._emitted += n
         return {s: y[:, :n] for s, y in out.items()}
+
+    def _take_frames(self, k: int) -> np.ndarray:
+        """The first ``k`` frames awaiting masks, removed from the queue."""
+        queued = self._spec[0] if len(self._spec) == 1 else np.concatenate(self._spec, axis=1)
+        rest = queued[:, k:]
+        self._spec = [rest] if rest.shape[1] else []
+        return queued[:, :k]
 
 
 class SeparationStream:
@@ -264,8 +271,8 @@ class SeparationStream:
         out = {}
         for s in self.stems:
             if s == self._m.residual_source:
-                rest = x.copy()
-                for c in self._computed:
+                rest = x - parts[self._computed[0]]
+                for c in self._computed[1:]:
                     rest -= parts[c]
                 out[s] = rest
             else:

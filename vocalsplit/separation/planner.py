@@ -34,12 +34,18 @@ class ChunkPlanner:
         self._multiple = multiple
         self._state = model.initial_state(batch)
         self._buf = np.zeros((batch, left, bins), dtype=np.float32)
+        self._pending: list[np.ndarray] = []  # frames pushed since the last join
+        self._pending_frames = 0
 
     def push(self, magnitude: np.ndarray) -> list[np.ndarray]:
         """Add frames ``(batch, k, bins)``; return zero or more outputs ``(batch, S, n, bins)``."""
-        self._buf = np.concatenate([self._buf, magnitude.astype(np.float32, copy=False)], axis=1)
-        outs = []
+        self._pending.append(magnitude.astype(np.float32, copy=False))
+        self._pending_frames += magnitude.shape[1]
         span = self._left + self._chunk + self._right
+        if self._buf.shape[1] + self._pending_frames < span:
+            return []  # joined once a call's worth has come: no copy of the buffer per push
+        self._join()
+        outs = []
         while self._buf.shape[1] >= span:
             outs.append(self._call(self._buf[:, :span]))
             self._buf = self._buf[:, self._chunk :]
@@ -47,6 +53,7 @@ class ChunkPlanner:
 
     def flush(self) -> list[np.ndarray]:
         """Pad the right context with zeros and return outputs for every frame left."""
+        self._join()
         b, _, f = self._buf.shape
         self._buf = np.concatenate([self._buf, np.zeros((b, self._right, f), np.float32)], axis=1)
         outs = []
@@ -59,6 +66,10 @@ class ChunkPlanner:
             outs.append(self._call(frames)[:, :, :n])
             self._buf = self._buf[:, n:]
         return outs
+
+    def _join(self) -> None:
+        self._buf = np.concatenate([self._buf, *self._pending], axis=1)
+        self._pending, self._pending_frames = [], 0
 
     def _call(self, frames: np.ndarray) -> np.ndarray:
         out, self._state = self._model.run(frames, self._state)
