@@ -49,12 +49,20 @@ class Manifest:
     default: bool = False
     shifts: int = SHIFTS
     """Passes run when the user names none (``"shifts"`` in the JSON; default :data:`defaults.SHIFTS`)."""
+    channels: int = 1
+    """1: the network sees one channel at a time. 2: a stereo model, which sees both channels'
+    bins side by side (``audio/channel_layout.py``) and gives each channel its own masks."""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def quality(self) -> dict[str, Any]:
         q = self.raw.get("quality")
         return q if isinstance(q, dict) else {}
+
+    @property
+    def input_width(self) -> int:
+        """Values per frame of the network's input and masks: the bins, times the channels it sees."""
+        return self.channels * self.stft.bins
 
     @property
     def description(self) -> str:
@@ -144,6 +152,9 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
     shifts = raw.get("shifts", SHIFTS)
     if not isinstance(shifts, int) or isinstance(shifts, bool) or not 1 <= shifts <= MAX_SHIFTS:
         raise ModelError(f"shifts must be an integer from 1 to {MAX_SHIFTS}")
+    channels = raw.get("channels", 1)
+    if channels not in (1, 2) or isinstance(channels, bool):
+        raise ModelError("channels must be 1 (each channel alone) or 2 (a stereo model)")
     onnx_file = _req(raw, "file", str)
     if Path(onnx_file).name != onnx_file:
         raise ModelError(f"file {onnx_file!r} must be a plain file name beside the manifest")
@@ -166,6 +177,7 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
         frame_multiple=multiple,
         default=bool(raw.get("default", False)),
         shifts=shifts,
+        channels=channels,
         raw=raw,
     )
 

@@ -52,6 +52,7 @@ from vocalsplit.cli.train_options import (
     SelectOpt,
     SourcesOpt,
     SplitOpt,
+    StereoOpt,
     T,
     ValTracksOpt,
     WeightsOpt,
@@ -113,6 +114,7 @@ def train(
     repitch: RepitchOpt = "",
     weights: WeightsOpt = T.weights,
     device: DeviceOpt = T.device,
+    stereo: StereoOpt = False,
     default: Annotated[bool, flag("--default", help="Mark the exported model as the default model.")] = False,
     resume: Annotated[bool, flag("--resume", help="Continue from the run folder's last checkpoint.")] = False,
     verbose: VerboseOpt = False,
@@ -170,7 +172,7 @@ def _config(o: dict[str, Any]) -> TrainConfig:
 
 PLAIN_OPTIONS = (
     *("lr", "lr_final", "batch", "frames", "steps", "minutes", "val_every", "seed", "split", "sample_rate"),
-    *("n_fft", "hop", "default", "resume", "init_from", "ema", "weights", "device", "select"),
+    *("n_fft", "hop", "default", "resume", "init_from", "ema", "weights", "device", "select", "stereo"),
 )
 """Options that are TrainConfig fields of the same name."""
 

@@ -98,4 +98,7 @@ RepitchOpt = Annotated[
 WeightsOpt = Annotated[
     Weights, _opt("--weights", "ONNX weight storage; float16 halves the file (network rounded first).")
 ]
+StereoOpt = Annotated[
+    bool, flag("--stereo", help="A stereo model: sees both channels at once, a mask per channel (no --mix).")
+]
 DeviceOpt = Annotated[str, _opt("--device", "auto, cpu, cuda or cuda:N; CUDA trains with bf16 autocast.")]

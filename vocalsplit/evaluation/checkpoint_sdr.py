@@ -73,6 +73,7 @@ def pipeline_manifest(arch: Arch, params: StftParams, sample_rate: int) -> Manif
         mask_kind=arch.mask_kind,
         states=tuple(StateSpec(f"{n}_in", f"{n}_out", shape) for n in net.state_names),
         frame_multiple=arch.frame_multiple,
+        channels=net.config.bins // params.bins,
     )
 
 

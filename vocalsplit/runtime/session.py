@@ -50,7 +50,7 @@ class ModelSession:
         not finite fails once, at load (exit 3), instead of failing every file."""
         m = self.manifest
         frames = 2 * m.frame_multiple + m.context_left + m.context_right
-        self.run(np.full((1, frames, m.stft.bins), 0.1, np.float32), self.initial_state(1))
+        self.run(np.full((1, frames, m.input_width), 0.1, np.float32), self.initial_state(1))
 
     def _check_io(self) -> None:
         m = self.manifest
@@ -64,10 +64,10 @@ class ModelSession:
                 f"the manifest (inputs {sorted(want_in)}, outputs {sorted(want_out)})"
             )
         shape = inputs[m.input_name].shape
-        if len(shape) != 3 or (isinstance(shape[2], int) and shape[2] != m.stft.bins):
+        if len(shape) != 3 or (isinstance(shape[2], int) and shape[2] != m.input_width):
             raise ModelError(
-                f"model {m.name!r}: input {m.input_name!r} has shape {shape}; "
-                f"expected (batch, frames, {m.stft.bins}) for n_fft {m.stft.n_fft}"
+                f"model {m.name!r}: input {m.input_name!r} has shape {shape}; expected (batch, frames, "
+                f"{m.input_width}) for n_fft {m.stft.n_fft} and {m.channels} channel(s) at once"
             )
 
     def initial_state(self, batch: int) -> dict[str, np.ndarray]:
@@ -85,7 +85,7 @@ class ModelSession:
         masks = results[0]
         expected_frames = magnitude.shape[1] - m.context_left - m.context_right
         channels_out = 1 if m.mask_kind == "probability" else len(m.sources)
-        want = (magnitude.shape[0], channels_out, expected_frames, m.stft.bins)
+        want = (magnitude.shape[0], channels_out, expected_frames, m.input_width)
         if masks.shape != want:
             raise ModelError(f"model {m.name!r}: output shape {masks.shape}, expected {want}")
         if not np.all(np.isfinite(masks)):

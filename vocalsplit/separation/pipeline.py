@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from vocalsplit import defaults
+from vocalsplit.audio.channel_layout import side_by_side, split_channels
 from vocalsplit.audio.resample import QUALITY, StreamResampler
 from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
@@ -92,8 +93,9 @@ class ModelRateStream:
         m = model.manifest
         self._m, self._mask, self._computed, self._link = m, mask, computed, link
         self._stft = StreamingStft(m.stft, channels, frames_first=True)
+        # a stereo model takes each pass's two channels as one row, side by side
         self._planner = ChunkPlanner(
-            model, channels, m.stft.bins, m.context_left, m.context_right, chunk, m.frame_multiple
+            model, channels // m.channels, m.input_width, m.context_left, m.context_right, chunk, m.frame_multiple
         )
         tracks = [*computed, *(s + SHARE for s in computed if shares)]
         self.stems = [*tracks, *([LOW] if shares else [])]
@@ -112,14 +114,18 @@ class ModelRateStream:
         if self._band is not None:
             self._x = np.concatenate([self._x, x], axis=1)
         spec = self._stft.push(x)
-        return self._with_input(self._masked(spec, self._planner.push(np.abs(spec)), limit=None))
+        return self._with_input(self._masked(spec, self._planner.push(self._model_input(spec)), limit=None))
 
     def finish(self) -> dict[str, np.ndarray]:
         spec = self._stft.flush()
-        parts = self._masked(spec, self._planner.push(np.abs(spec)) + self._planner.flush(), self._samples)
+        parts = self._masked(spec, self._planner.push(self._model_input(spec)) + self._planner.flush(), self._samples)
         rest = self._samples - self._emitted
         tails = {s: self._istft[s].finish(self._samples)[:, :rest] for s in self._istft}
         return self._with_input({s: np.concatenate([parts[s], tails[s]], axis=1) for s in self._istft})
+
+    def _model_input(self, spec: np.ndarray) -> np.ndarray:
+        magnitude = np.abs(spec)
+        return magnitude if self._m.channels == 1 else side_by_side(magnitude, self._m.channels)
 
     def _with_input(self, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self._band is not None:
@@ -133,6 +139,8 @@ class ModelRateStream:
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
         g = self._link  # rows that share masks: (groups, g, ...) views, masks broadcast over g
         for raw in raw_outputs:
+            if self._m.channels > 1:  # a stereo model's row holds both channels' masks
+                raw = split_channels(raw, self._m.channels)
             if g > 1:  # each group of rows (one pass's channels) gets its mean
                 raw = raw.reshape(-1, g, *raw.shape[1:]).mean(axis=1)
             masks = source_masks(raw, self._m.mask_kind, self._mask)  # (groups, S, k, F)
@@ -182,6 +190,8 @@ class SeparationStream:
 
     ``channel_masks`` ``shared`` gives every channel the same masks (the mean of the
     channels' network outputs); ``separate`` separates each channel as a mono song.
+    A stereo model (``manifest.channels`` 2) sees both channels at once and gives each
+    its own masks, whatever ``channel_masks`` says; a mono song is its two equal channels.
     """
 
     def __init__(
@@ -205,13 +215,20 @@ class SeparationStream:
 
         self._shares = high_band == HighBand.SHARE and sample_rate > m.sample_rate
 
-        link = channels if channel_masks == ChannelMasks.SHARED else 1
+        if m.channels > 1 and channels not in (1, m.channels):
+            raise InputAudioError(
+                f"model {m.name!r} is a stereo model: it separates mono and stereo audio, not {channels} channels"
+            )
+        # a stereo model sees a mono song as two equal channels (their outputs averaged back)
+        rows = m.channels if m.channels > 1 else channels
+        self._upmix = rows > channels
+        link = channels if channel_masks == ChannelMasks.SHARED and m.channels == 1 else 1
 
         def make(rows: int) -> ModelRateStream:  # rows: the channels of each pass, pass after pass
             return ModelRateStream(model, rows, mask, chunk, self._computed, self._shares, link)
 
         offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, m.sample_rate)
-        self._core: StemStream = make(channels) if shifts == 1 else ShiftAveragedStream(make, offsets, channels)
+        self._core: StemStream = make(rows) if shifts == 1 else ShiftAveragedStream(make, offsets, rows)
         self._down = StreamResampler(sample_rate, m.sample_rate, channels)
         tracks = self._core.stems
         # the gains are smooth: cubic interpolation carries them as well as the long filter, for less
@@ -233,19 +250,24 @@ class SeparationStream:
             raise InputAudioError(f"audio contains NaN or infinite samples (near {at:.2f} s)")
         self._samples_in += block.shape[1]
         self._x_fifo = np.concatenate([self._x_fifo, block], axis=1)
-        for s, y in self._core.push(self._down.push(block)).items():
+        for s, y in self._core.push(self._model_rows(self._down.push(block))).items():
             self._emit(s, y, last=False)
         return self._drain(final=False)
 
     def finish(self) -> dict[str, np.ndarray]:
         if self._samples_in == 0:
             raise InputAudioError("audio is empty (0 samples)")
-        parts = self._core.push(self._down.flush())
+        parts = self._core.push(self._model_rows(self._down.flush()))
         for s, y in self._core.finish().items():
             self._emit(s, np.concatenate([parts[s], y], axis=1), last=True)
         return self._drain(final=True)
 
+    def _model_rows(self, x: np.ndarray) -> np.ndarray:
+        return np.repeat(x, self._m.channels, axis=0) if self._upmix else x
+
     def _emit(self, s: str, y_model: np.ndarray, last: bool) -> None:
+        if self._upmix:
+            y_model = y_model.mean(axis=0, keepdims=True)
         y = self._up[s].push(y_model, last=last)
         self._stem_fifo[s] = np.concatenate([self._stem_fifo[s], y], axis=1)
 

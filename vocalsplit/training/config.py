@@ -132,6 +132,9 @@ class TrainConfig:
     file; the network is rounded to float16 before the export and parity is checked so)."""
     device: str = "auto"
     """``auto`` (CUDA when torch sees a GPU), ``cpu``, ``cuda`` or ``cuda:N``; CUDA trains in bf16 autocast."""
+    stereo: bool = False
+    """Train a stereo model: each example is both channels of a clip, their bins side by side
+    (``audio/channel_layout.py``); mono clips count as two equal channels."""
 
     def __post_init__(self) -> None:
         # the registry imports torch: only a run (not ``--help``) gets here
@@ -156,6 +159,8 @@ class TrainConfig:
         solo = [str(d.kind) for d in self.data if d.kind in (Dataset.VOCALS, Dataset.MUSIC)]
         if solo and self.mixing is None:
             raise UsageError(f"--dataset {solo[0]} holds one source only: add --mix to mix voices over music")
+        if self.stereo and self.mixing is not None:
+            raise UsageError("--stereo trains on the stems' own channels: it does not work with --mix yet")
         if self.mixing is not None and len(self.sources) != 2:
             raise UsageError("--mix separates two sources (vocals, accompaniment)")
         if self.lr <= 0:
@@ -170,6 +175,11 @@ class TrainConfig:
         if len(self.sources) > 2 and (not spec.multi_source or any(d.kind == Dataset.MIR1K for d in self.data)):
             multi = ", ".join(name for name, s in architectures().items() if s.multi_source)
             raise UsageError(f"more than two sources need a multi-source --arch ({multi}) and stems datasets")
+
+    @property
+    def channels(self) -> int:
+        """Channels the network sees at once."""
+        return 2 if self.stereo else 1
 
     def describe(self) -> dict[str, Any]:
         """The configuration as JSON-ready values (written to the run folder)."""

@@ -260,8 +260,9 @@ class SpectralSet:
         return int(self.sources.shape[1])
 
 
-def spectral_set(clips: list[Clip], params: StftParams) -> SpectralSet:
-    """Each channel of each clip becomes its own example (stereo → two examples)."""
+def spectral_set(clips: list[Clip], params: StftParams, channels: int = 1) -> SpectralSet:
+    """Each channel of each clip becomes its own example (stereo → two examples); with ``channels`` 2
+    each clip is one example, its channels' bins side by side (a mono clip as two equal channels)."""
     if not clips:
         raise DatasetError("no training audio")
     names = tuple(clips[0].sources)
@@ -270,6 +271,14 @@ def spectral_set(clips: list[Clip], params: StftParams) -> SpectralSet:
         if tuple(clip.sources) != names:
             raise DatasetError(f"{clip.name}: sources {list(clip.sources)} differ from {list(names)}")
         specs = np.stack([stft(clip.sources[n], params) for n in names])  # (S, C, F, T)
+        if channels > 1:
+            if specs.shape[1] not in (1, channels):
+                raise DatasetError(f"{clip.name}: {specs.shape[1]} channels; a stereo model trains on 1 or 2")
+            wide = np.broadcast_to(specs, (specs.shape[0], channels, *specs.shape[2:]))
+            parts.append(wide.transpose(0, 3, 1, 2).reshape(specs.shape[0], specs.shape[3], -1))  # (S, T, C·F)
+            starts.append(pos)
+            pos += specs.shape[3]
+            continue
         for c in range(specs.shape[1]):
             parts.append(specs[:, c].transpose(0, 2, 1))
             starts.append(pos)

@@ -171,6 +171,7 @@ def export_model(
         raise TrainingError(f"ONNX export differs from torch by {worst:.2e} (> {PARITY_TOLERANCE}); not shipped")
     sources = list(arch.sources)
     state_shape = net.state_shape()
+    channels = net.config.bins // params.bins  # a stereo network sees both channels' bins side by side
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "name": out.name,
@@ -182,6 +183,7 @@ def export_model(
         "stft": {"n_fft": params.n_fft, "hop": params.hop, "window": params.window},
         "context_frames": {"left": arch.left, "right": arch.right},
         "frame_multiple": arch.frame_multiple,
+        "channels": channels,
         "io": {"input": "magnitude", "output": "masks"},
         "state": [{"input": f"{n}_in", "output": f"{n}_out", "shape": state_shape} for n in net.state_names],
         "sources": sources,

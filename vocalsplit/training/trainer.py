@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from vocalsplit.audio.channel_layout import side_by_side
 from vocalsplit.audio.stft import StftParams, stft
 from vocalsplit.choices import Select
 from vocalsplit.errors import DeviceError, TrainingError, UsageError
@@ -129,7 +130,7 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     rng = np.random.default_rng(config.seed)
     device = resolve_device(config.device)
     params = StftParams(config.n_fft, config.hop)
-    arch = build_arch(config.arch, params.bins, config.arch_options, config.frames, config.sources)
+    arch = build_arch(config.arch, config.channels * params.bins, config.arch_options, config.frames, config.sources)
     train_clips, val_clips, data_info = load_clips(config)
     voiced = [c for c in train_clips if "vocals" in c.sources]
     train_clips += [repitch_voice(c, s) for s in config.augment.repitch for c in voiced]
@@ -143,7 +144,8 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
     scored = arch if ema is None else replace(arch, net=cast(SeparationNet, ema.module))
-    val_batches = sequential_batches(spectral_set(val_clips, params), config.batch, frames, left, right)
+    val_set = spectral_set(val_clips, params, config.channels)
+    val_batches = sequential_batches(val_set, config.batch, frames, left, right)
     run = _Run(config, arch, scored, opt, ema, rng, device, draw, val_batches, frames, val_clips)
     return run, data_info, val_clips[0]
 
@@ -163,7 +165,7 @@ def _sampler(
         sampling = np.random.default_rng(config.seed + 1)  # leaves the training draws as they are
         typical = [draw(sampling).mixture for _ in range(8)]
         return draw, np.log1p(np.concatenate(typical, axis=1).reshape(-1, params.bins))
-    train_set = spectral_set(clips, params)
+    train_set = spectral_set(clips, params, config.channels)
     feats = np.log1p(np.abs(train_set.sources[:, ::7].sum(axis=0)))
 
     def remix(rng: np.random.Generator) -> TrainingBatch:
@@ -217,7 +219,7 @@ def train(
         config.sample_rate,
         training,
         _hyperparameters(config, arch, run.frames),
-        _real_input(first_val_clip.mixture[:1], arch, StftParams(config.n_fft, config.hop)),
+        _real_input(first_val_clip.mixture, arch, StftParams(config.n_fft, config.hop), config.channels),
         default=config.default,
         weights=config.weights,
     )
@@ -313,9 +315,12 @@ def _steps(run: _Run, at: Progress, first_step: int, started: float, deadline: f
         yield loss_value
 
 
-def _real_input(mixture: np.ndarray, arch: Arch, params: StftParams) -> np.ndarray:
-    """A real clip's magnitudes ``(1, frames, bins)`` cut to a length the network takes (parity check)."""
-    real = np.abs(stft(mixture, params)).transpose(0, 2, 1)[:, : 16 * max(arch.frame_multiple, 8)]
+def _real_input(mixture: np.ndarray, arch: Arch, params: StftParams, channels: int) -> np.ndarray:
+    """A real clip's magnitudes ``(1, frames, bins)`` cut to a length the network takes (parity check):
+    its first channel, or for a stereo network its two channels side by side."""
+    rows = mixture[:channels] if mixture.shape[0] >= channels else np.repeat(mixture[:1], channels, axis=0)
+    real = np.abs(stft(rows, params)).transpose(0, 2, 1)[:, : 16 * max(arch.frame_multiple, 8)]
+    real = side_by_side(real, channels)
     return real[:, : arch.left + arch.right + _fit(real.shape[1] - arch.left - arch.right, arch.frame_multiple)]
 
 
