@@ -55,7 +55,7 @@ def test_stereo_needs_the_stems_own_channels() -> None:
         TrainConfig(data=[DataSpec("stems", Path("x"))], out=Path("o"), run_dir=Path("r"), stereo=True, mixing=Mixing())
 
 
-def test_a_stereo_cnn_trains_exports_and_masks_each_channel_from_both(tmp_path: Path) -> None:
+def test_a_stereo_cnn_trains_exports_and_masks_each_channel_from_both(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     config = TrainConfig(
         data=[DataSpec("stems", make_stems(tmp_path / "stems"))],
         out=tmp_path / "models" / "cnn-stereo",
@@ -94,3 +94,5 @@ def test_a_stereo_cnn_trains_exports_and_masks_each_channel_from_both(tmp_path: 
     assert np.max(np.abs(mono["vocals"] + mono["accompaniment"] - x[0])) < 1e-4
     with pytest.raises(InputAudioError, match="stereo model"):
         separate_array(session, tone_mix(0.5, 22050, channels=3), 22050)
+    code, stdout, _ = cli("models", "--models-dir", tmp_path / "models")
+    assert code == 0 and "cnn stereo" in stdout

@@ -44,6 +44,7 @@ def _row(m: Any) -> dict[str, Any]:
         "default": m.default,
         "architecture": m.architecture,
         "sample_rate": m.sample_rate,
+        "channels": m.channels,
         "sources": list(m.sources),
         "passes": m.shifts,
         "size_mb": round(m.onnx_path.stat().st_size / 1e6, 2) if m.onnx_path.exists() else None,
@@ -67,7 +68,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     lines = [
         (
             r["name"] + (" *" if r["default"] else ""),
-            r["architecture"],
+            r["architecture"] + (" stereo" if r["channels"] == 2 else ""),
             f"{r['sample_rate'] / 1000:g} kHz",
             f"{r['size_mb']:.1f}" if r["size_mb"] is not None else "-",
             str(r["passes"]),
