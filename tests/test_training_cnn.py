@@ -12,6 +12,7 @@ from tests.helpers import make_stems, tone_mix, write_audio
 torch = pytest.importorskip("torch")
 
 from vocalsplit.catalog.manifest import load_manifest  # noqa: E402
+from vocalsplit.errors import InputAudioError  # noqa: E402
 from vocalsplit.runtime.providers import parse_device  # noqa: E402
 from vocalsplit.runtime.session import ModelSession  # noqa: E402
 from vocalsplit.separation.pipeline import separate_array  # noqa: E402
@@ -24,7 +25,14 @@ from vocalsplit.training.trainer import DataSpec, TrainConfig, train  # noqa: E4
 CNN_SMALL = {"window": 8, "vertical_filters": 6, "horizontal_filters": 5, "horizontal_kernel": 3, "bottleneck": 16}
 
 
-def _train(tmp_path: Path, arch: str, data: Path, sources: tuple[str, ...] = ("vocals", "accompaniment"), **options):  # type: ignore[no-untyped-def]
+def _train(  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    arch: str,
+    data: Path,
+    sources: tuple[str, ...] = ("vocals", "accompaniment"),
+    stereo=False,
+    **options,
+):
     config = TrainConfig(
         data=[DataSpec("stems", data)],
         out=tmp_path / "models" / f"{arch}-test",
@@ -39,6 +47,7 @@ def _train(tmp_path: Path, arch: str, data: Path, sources: tuple[str, ...] = ("v
         n_fft=256,
         hop=64,
         val_fraction=0.34,
+        stereo=stereo,
     )
     return train(config)
 
@@ -148,3 +157,31 @@ def test_input_features_are_computed_as_the_exported_graph_computes_them(tmp_pat
     with torch.no_grad():
         trained = arch.net.features(quiet).numpy()
     np.testing.assert_allclose(trained, served[0], rtol=1e-6, atol=0)  # within a few float32 steps
+
+
+def test_a_stereo_cnn_trains_exports_and_masks_each_channel_from_both(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    m = load_manifest(_train(tmp_path, "cnn", make_stems(tmp_path / "stems"), stereo=True, **CNN_SMALL).manifest)
+    assert m.channels == 2 and max(m.raw["parity"].values()) < 1e-4
+    session = ModelSession(m, parse_device("cpu"))
+    x = tone_mix(1.3, 22050)
+    whole = separate_array(session, x, 22050, chunk=100_000)
+    chunked = separate_array(session, x, 22050, chunk=5, block=3001)
+    assert np.max(np.abs(whole["vocals"] - chunked["vocals"])) < 1e-4
+    assert np.max(np.abs(whole["vocals"] + whole["accompaniment"] - x)) < 1e-4
+    # the right channel's stems depend on the left channel: the network sees both
+    louder_left = x.copy()
+    louder_left[0] *= 3.0
+    other = separate_array(session, louder_left, 22050)
+    assert np.max(np.abs(other["vocals"][1] - whole["vocals"][1])) > 1e-4
+    # and each channel has its own masks (one shared mask would scale with the channel)
+    quiet_right = np.stack([x[0], 0.25 * x[0]])
+    apart = separate_array(session, quiet_right, 22050)["vocals"]
+    assert np.max(np.abs(apart[1] - 0.25 * apart[0])) > 1e-4
+    # a mono song is separated as two equal channels, a 3-channel one refused
+    mono = separate_array(session, x[0], 22050)
+    assert mono["vocals"].shape == x[0].shape
+    assert np.max(np.abs(mono["vocals"] + mono["accompaniment"] - x[0])) < 1e-4
+    with pytest.raises(InputAudioError, match="stereo model"):
+        separate_array(session, tone_mix(0.5, 22050, channels=3), 22050)
+    code, stdout, _ = cli("models", "--models-dir", tmp_path / "models")
+    assert code == 0 and "cnn stereo" in stdout

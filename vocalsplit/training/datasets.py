@@ -17,6 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
+from vocalsplit.audio.channel_layout import side_by_side
 from vocalsplit.audio.folders import files_below
 from vocalsplit.audio.resample import QUALITY
 from vocalsplit.audio.stft import StftParams, stft
@@ -270,17 +271,16 @@ def spectral_set(clips: list[Clip], params: StftParams, channels: int = 1) -> Sp
     for clip in clips:
         if tuple(clip.sources) != names:
             raise DatasetError(f"{clip.name}: sources {list(clip.sources)} differ from {list(names)}")
-        specs = np.stack([stft(clip.sources[n], params) for n in names])  # (S, C, F, T)
+        frames = np.stack([stft(clip.sources[n], params) for n in names]).transpose(0, 1, 3, 2)  # (S, C, T, F)
         if channels > 1:
-            if specs.shape[1] not in (1, channels):
-                raise DatasetError(f"{clip.name}: {specs.shape[1]} channels; a stereo model trains on 1 or 2")
-            wide = np.broadcast_to(specs, (specs.shape[0], channels, *specs.shape[2:]))
-            parts.append(wide.transpose(0, 3, 1, 2).reshape(specs.shape[0], specs.shape[3], -1))  # (S, T, C·F)
+            if frames.shape[1] not in (1, channels):
+                raise DatasetError(f"{clip.name}: {frames.shape[1]} channels; a stereo model trains on 1 or 2")
+            wide = np.broadcast_to(frames, (frames.shape[0], channels, *frames.shape[2:]))
+            examples = [np.concatenate([side_by_side(source, channels) for source in wide])]  # (S, T, C·F)
+        else:
+            examples = [frames[:, c] for c in range(frames.shape[1])]
+        for example in examples:
+            parts.append(example)
             starts.append(pos)
-            pos += specs.shape[3]
-            continue
-        for c in range(specs.shape[1]):
-            parts.append(specs[:, c].transpose(0, 2, 1))
-            starts.append(pos)
-            pos += specs.shape[3]
+            pos += example.shape[1]
     return SpectralSet(np.concatenate(parts, axis=1), names, np.array(starts))
