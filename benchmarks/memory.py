@@ -31,11 +31,12 @@ def main() -> None:
     ap.add_argument(
         "--shifts", type=int, default=None, help="frame grids averaged, as vocalsplit --shifts (default: the model's)"
     )
+    ap.add_argument("--chunk-seconds", type=float, default=None, help="as vocalsplit --chunk-seconds (default: its)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
-        print(f"model: {model}; shifts {args.shifts or 'the model default'}")
+        print(f"model: {model}; shifts {args.shifts or 'the model default'}; chunk {args.chunk_seconds or 'default'} s")
         for minutes in args.minutes:
             song = write_song(d / f"song-{minutes:g}min.wav", minutes * 60)
             cmd = [
@@ -49,6 +50,7 @@ def main() -> None:
                 model,
                 "--overwrite",
                 *(["--shifts", str(args.shifts)] if args.shifts else []),
+                *(["--chunk-seconds", str(args.chunk_seconds)] if args.chunk_seconds else []),
                 "-q",
             ]
             t = time.perf_counter()

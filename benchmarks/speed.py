@@ -21,18 +21,21 @@ def main() -> None:
         "--shifts", type=int, default=None, help="frame grids averaged, as vocalsplit --shifts (default: the model's)"
     )
     ap.add_argument("--channel-masks", default="shared", help="shared or separate, as vocalsplit --channel-masks")
+    ap.add_argument("--chunk-seconds", type=float, default=None, help="as vocalsplit --chunk-seconds (default: its)")
     args = ap.parse_args()
     from vocalsplit.api import Separator
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
-        sep = Separator(model, device=args.device, shifts=args.shifts, channel_masks=args.channel_masks)
+        chunk = {} if args.chunk_seconds is None else {"chunk_seconds": args.chunk_seconds}
+        sep = Separator(model, device=args.device, shifts=args.shifts, channel_masks=args.channel_masks, **chunk)
         song = write_song(d / "song.wav", args.seconds)
         audio, rate = sf.read(str(song), dtype="float32", always_2d=True)
         print(
             f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
-            f"{args.seconds:g} s stereo 44.1 kHz; shifts {sep.shifts}; channel masks {sep.channel_masks}"
+            f"{args.seconds:g} s stereo 44.1 kHz; shifts {sep.shifts}; channel masks {sep.channel_masks}; "
+            f"{sep.chunk_frames} frames per network call"
         )
         sep.separate_array(audio.T[:, :rate], rate)  # warm-up
         t = time.perf_counter()

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from vocalsplit.choices import BitDepth, ChannelMasks, HighBand, Mask, OutputFormat
 
-CHUNK_SECONDS: float = 20.0
-"""Audio (at the model's rate) handed to the network per call."""
+CHUNK_SECONDS: float = 5.0
+"""Audio (at the model's rate) handed to the network per call on the CPU. Measured against
+20 s on 2 cores (``benchmarks/speed.py``/``memory.py --chunk-seconds``): peak memory about
+halved, as fast or faster for every shipped model but ``cnn-mir1k`` (about 10 % slower);
+outputs equal within 2e-7."""
+
+CUDA_CHUNK_SECONDS: float = 20.0
+"""Audio per network call on CUDA, where the GPU figures so far were measured (fewer,
+larger calls); :data:`CHUNK_SECONDS` there is not measured yet."""
 
 MAX_CHUNK_SECONDS: float = 600.0
 """Largest ``--chunk-seconds``: memory grows with the chunk, never with the song."""

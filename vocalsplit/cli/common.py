@@ -113,7 +113,11 @@ ChannelMasksOpt = Annotated[
     ),
 ]
 ChunkOpt = Annotated[
-    float,
-    typer.Option("--chunk-seconds", help="Seconds of audio per network call (memory vs. speed)."),
+    float | None,
+    typer.Option(
+        "--chunk-seconds",
+        help="Seconds of audio per network call (memory vs. speed). [default: 5 on the CPU, 20 on CUDA]",
+        show_default=False,
+    ),
 ]
 VerboseOpt = Annotated[bool, flag("--verbose", "-v", help="Tracebacks on errors.")]

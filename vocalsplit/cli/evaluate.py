@@ -71,7 +71,7 @@ def evaluate_command(
     shifts: ShiftsOpt = None,
     high_band: HighBandOpt = defaults.HIGH_BAND,
     channel_masks: ChannelMasksOpt = defaults.CHANNEL_MASKS,
-    chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
+    chunk_seconds: ChunkOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Score a model: GNSDR/GSIR/GSAR on MIR-1K, or SDR/SIR/SAR on a stems folder."""

@@ -88,7 +88,7 @@ def separate(
     shifts: ShiftsOpt = None,
     high_band: HighBandOpt = defaults.HIGH_BAND,
     channel_masks: ChannelMasksOpt = defaults.CHANNEL_MASKS,
-    chunk_seconds: ChunkOpt = defaults.CHUNK_SECONDS,
+    chunk_seconds: ChunkOpt = None,
     mp3_bitrate: Mp3Opt = MP3_DEFAULT_KBPS,
     offset: OffsetOpt = None,
     duration: DurationOpt = None,

@@ -20,7 +20,7 @@ from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.catalog.registry import resolve_model
 from vocalsplit.choices import BitDepth, ChannelMasks, Existing, HighBand, Mask, OutputFormat, parse
 from vocalsplit.errors import UsageError
-from vocalsplit.runtime.providers import parse_device
+from vocalsplit.runtime.providers import CUDA, parse_device
 from vocalsplit.runtime.session import ModelSession
 from vocalsplit.separation.files import FileResult, OutputOptions, check_input, separate_file
 from vocalsplit.separation.inputs import InputFile
@@ -37,7 +37,8 @@ class Separator:
         model: installed model name, a ``.onnx``/``.json`` path, or ``None`` for the default model.
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         mask: ``soft`` (stems sum to the mix) or ``binary``.
-        chunk_seconds: audio at the model's rate per network call.
+        chunk_seconds: audio at the model's rate per network call; ``None``: ``defaults.CHUNK_SECONDS``
+            on the CPU, ``defaults.CUDA_CHUNK_SECONDS`` on CUDA.
         models_dir: extra folder searched first for ``model``.
         shifts: passes averaged on frame grids offset by 1/shifts of a hop (1 = one pass); ``None``: the
             model's own number (its manifest's ``shifts``, else 2).
@@ -50,7 +51,7 @@ class Separator:
         model: str | Path | None = None,
         device: str = defaults.DEVICE,
         mask: Mask | str = defaults.MASK,
-        chunk_seconds: float = defaults.CHUNK_SECONDS,
+        chunk_seconds: float | None = None,
         models_dir: Path | None = None,
         shifts: int | None = None,
         high_band: HighBand | str = defaults.HIGH_BAND,
@@ -64,8 +65,14 @@ class Separator:
             check_shifts(shifts)
         self.manifest: Manifest = resolve_model(str(model) if model is not None else None, models_dir)
         self.shifts = self.manifest.shifts if shifts is None else shifts
-        self.chunk_frames = chunk_frames(self.manifest, chunk_seconds)
+        if chunk_seconds is not None:  # a bad value fails before the model loads
+            chunk_frames(self.manifest, chunk_seconds)
         self.session = ModelSession(self.manifest, chosen_device)
+        self.chunk_seconds = chunk_seconds if chunk_seconds is not None else self._default_chunk_seconds()
+        self.chunk_frames = chunk_frames(self.manifest, self.chunk_seconds)
+
+    def _default_chunk_seconds(self) -> float:
+        return defaults.CUDA_CHUNK_SECONDS if self.session.provider == CUDA else defaults.CHUNK_SECONDS
 
     @property
     def provider(self) -> str:
