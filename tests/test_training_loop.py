@@ -158,7 +158,17 @@ def test_init_from_grows_the_context_and_refuses_misfits(tmp_path: Path) -> None
         init_from=tmp_path / "run" / "best.pt",
     )
     result = train(grown)
-    assert json.loads(result.manifest.read_text())["hyperparameters"]["context"] == 5
+    raw = json.loads(result.manifest.read_text())
+    assert raw["hyperparameters"]["context"] == 5
+    # the manifest says what training the starting weights had, which its own minutes leave out
+    assert raw["training"]["init_from_training"]["steps"] == 3
+    assert raw["training"]["init_from_training"]["minutes"] >= 0
+    # a fine-tune of that exported model counts both runs before it
+    onnx = result.manifest.with_suffix(".onnx")
+    again = train(replace(grown, run_dir=tmp_path / "run-again", out=tmp_path / "models" / "again", init_from=onnx))
+    prior = json.loads(again.manifest.read_text())["training"]["init_from_training"]
+    assert prior["steps"] == 3 and prior["device"] == "cpu"
+    assert prior["minutes_before_it"] == raw["training"]["init_from_training"]["minutes"]
 
     with pytest.raises(TrainingError, match="do not fit this network"):
         train(replace(grown, arch_options={**grown.arch_options, "hidden": 32}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +82,9 @@ def resume(
     return Progress(step=ck["step"], best=ck["best"], elapsed=ck.get("elapsed", 0.0), select=ck.get("select", "loss"))
 
 
-def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) -> None:
-    """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how.
+def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) -> dict[str, Any] | None:
+    """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how; the
+    training that made those weights, as far as ``path`` records it (:func:`prior_training`).
 
     ``path`` is a training checkpoint, or an exported ``.onnx`` model of a dense/recurrent
     network (a shipped model has no checkpoint): see :mod:`vocalsplit.training.onnx_weights`.
@@ -93,9 +95,10 @@ def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) 
         raise TrainingError(f"--init-from {path}: no such checkpoint")
     if path.suffix.lower() == ".onnx":
         arch.net.load_state_dict(state_from_onnx(arch.net, path, _band_adapter(arch, path, grid)))
-        return
+        return prior_training(None, path.with_suffix(".json"))
     try:
-        state = load(path)["net"]
+        ck = load(path)
+        state = ck["net"]
     except Exception as exc:  # pickle, zip and key errors all mean "not a checkpoint of ours"
         raise TrainingError(f"--init-from {path}: not a vocalsplit training checkpoint ({exc})") from exc
     if arch.spec.adapt_checkpoint is not None:
@@ -108,6 +111,29 @@ def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) 
             f"--init-from {path}: its weights do not fit this network (give the same architecture options): "
             + (first[1].strip() if len(first) > 1 else first[0])
         ) from exc
+    return prior_training(ck, None)
+
+
+def prior_training(checkpoint: dict[str, Any] | None, manifest: Path | None) -> dict[str, Any] | None:
+    """Steps and minutes of the run whose weights a fine-tune starts from, for its manifest.
+
+    From a checkpoint: its own step and elapsed time (the run up to that checkpoint). From an
+    exported model: its manifest's training record, with that model's own starting point's
+    minutes added when it names them. ``None`` when nothing is recorded."""
+    if checkpoint is not None:
+        return {"steps": int(checkpoint["step"]), "minutes": round(float(checkpoint.get("elapsed", 0.0)) / 60, 1)}
+    if manifest is None or not manifest.exists():
+        return None
+    try:
+        training = json.loads(manifest.read_text()).get("training", {})
+        steps, minutes = int(training["steps"]), float(training["minutes"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    earlier = training.get("init_from_training") or {}
+    record = {"steps": steps, "minutes": minutes, "device": training.get("device")}
+    if isinstance(earlier, dict) and "minutes" in earlier:
+        record["minutes_before_it"] = earlier.get("minutes_before_it", 0.0) + earlier["minutes"]
+    return record
 
 
 def _band_adapter(

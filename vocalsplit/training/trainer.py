@@ -97,6 +97,8 @@ class _Run:
     val_clips: list[Clip]
     scorer: CheckpointScorer | None = None
     """Whole-clip SDR of the validation clips per source (``vocalsplit train`` passes the pipeline's)."""
+    prior: dict[str, Any] | None = None
+    """Steps and minutes behind the ``--init-from`` weights, as far as they are recorded."""
 
     def score(self) -> dict[str, float] | None:
         if self.scorer is None:
@@ -138,15 +140,16 @@ def _prepare(config: TrainConfig) -> tuple[_Run, dict[str, Any], Any]:
     frames = arch.train_span - left - right
     draw, feats = _sampler(config, train_clips, params, frames, left, right)
     arch.net.set_normalisation(torch.from_numpy(feats.mean(0)).float(), torch.from_numpy(feats.std(0)).float())
+    prior = None
     if config.init_from is not None:
-        checkpoints.init_from(arch, config.init_from, (config.sample_rate, config.n_fft, config.hop))
+        prior = checkpoints.init_from(arch, config.init_from, (config.sample_rate, config.n_fft, config.hop))
     arch.net.to(device)
     opt = torch.optim.Adam(arch.net.parameters(), lr=config.lr)
     ema = None if config.ema is None else AveragedModel(arch.net, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
     scored = arch if ema is None else replace(arch, net=cast(SeparationNet, ema.module))
     val_set = spectral_set(val_clips, params, config.channels)
     val_batches = sequential_batches(val_set, config.batch, frames, left, right)
-    run = _Run(config, arch, scored, opt, ema, rng, device, draw, val_batches, frames, val_clips)
+    run = _Run(config, arch, scored, opt, ema, rng, device, draw, val_batches, frames, val_clips, prior=prior)
     return run, data_info, val_clips[0]
 
 
@@ -211,6 +214,7 @@ def train(
         "hardware": _hardware(run.device),
         # the run folder and file, not this machine's path to them
         "init_from": str(Path(*config.init_from.parts[-2:])) if config.init_from else None,
+        "init_from_training": run.prior,  # what this run's minutes and steps do not include
     }
     manifest = export_model(
         arch,
