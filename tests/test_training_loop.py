@@ -415,3 +415,16 @@ def test_tensorboard_logs_each_checkpoint_when_installed(tmp_path: Path) -> None
     board.add({"step": 3, "loss": 0.5, "val_loss": 0.6, "val_sdr": {"vocals": 1.5, "accompaniment": 7.0}})
     board.close()
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_prior_training_is_none_where_nothing_usable_is_recorded(tmp_path: Path) -> None:
+    from vocalsplit.training.checkpoints import prior_training
+
+    assert prior_training(None, tmp_path / "absent.json") is None
+    bad = tmp_path / "bad.json"
+    for text in ("[1, 2]", '{"training": {"steps": "many"}}', '{"training": {}}'):
+        bad.write_text(text)
+        assert prior_training(None, bad) is None
+    bad.write_text('{"training": {"steps": 7, "minutes": 1.5, "device": "cuda"}}')
+    assert prior_training(None, bad) == {"steps": 7, "minutes": 1.5, "device": "cuda"}
+    assert prior_training({"step": 12, "elapsed": 90.0}, None) == {"steps": 12, "minutes": 1.5}
