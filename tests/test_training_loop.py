@@ -418,13 +418,13 @@ def test_tensorboard_logs_each_checkpoint_when_installed(tmp_path: Path) -> None
 
 
 def test_prior_training_is_none_where_nothing_usable_is_recorded(tmp_path: Path) -> None:
-    from vocalsplit.training.checkpoints import prior_training
+    from vocalsplit.training.checkpoints import checkpoint_training, model_training
 
-    assert prior_training(None, tmp_path / "absent.json") is None
+    assert model_training(tmp_path / "absent.json") is None
     bad = tmp_path / "bad.json"
     for text in ("[1, 2]", '{"training": {"steps": "many"}}', '{"training": {}}'):
         bad.write_text(text)
-        assert prior_training(None, bad) is None
+        assert model_training(bad) is None
     bad.write_text('{"training": {"steps": 7, "minutes": 1.5, "device": "cuda"}}')
-    assert prior_training(None, bad) == {"steps": 7, "minutes": 1.5, "device": "cuda"}
-    assert prior_training({"step": 12, "elapsed": 90.0}, None) == {"steps": 12, "minutes": 1.5}
+    assert model_training(bad) == {"steps": 7, "minutes": 1.5, "device": "cuda"}
+    assert checkpoint_training({"step": 12, "elapsed": 90.0}) == {"steps": 12, "minutes": 1.5}

@@ -84,7 +84,8 @@ def resume(
 
 def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) -> dict[str, Any] | None:
     """Weights of ``path`` into ``arch.net``, adapted by the architecture where it knows how; the
-    training that made those weights, as far as ``path`` records it (:func:`prior_training`).
+    training that made those weights, as far as ``path`` records it (:func:`checkpoint_training`,
+    :func:`model_training`).
 
     ``path`` is a training checkpoint, or an exported ``.onnx`` model of a dense/recurrent
     network (a shipped model has no checkpoint): see :mod:`vocalsplit.training.onnx_weights`.
@@ -95,7 +96,7 @@ def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) 
         raise TrainingError(f"--init-from {path}: no such checkpoint")
     if path.suffix.lower() == ".onnx":
         arch.net.load_state_dict(state_from_onnx(arch.net, path, _band_adapter(arch, path, grid)))
-        return prior_training(None, path.with_suffix(".json"))
+        return model_training(path.with_suffix(".json"))
     try:
         ck = load(path)
         state = ck["net"]
@@ -111,18 +112,18 @@ def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) 
             f"--init-from {path}: its weights do not fit this network (give the same architecture options): "
             + (first[1].strip() if len(first) > 1 else first[0])
         ) from exc
-    return prior_training(ck, None)
+    return checkpoint_training(ck)
 
 
-def prior_training(checkpoint: dict[str, Any] | None, manifest: Path | None) -> dict[str, Any] | None:
-    """Steps and minutes of the run whose weights a fine-tune starts from, for its manifest.
+def checkpoint_training(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """Steps and minutes of the run up to ``checkpoint``, for the manifest of a fine-tune from it."""
+    return {"steps": int(checkpoint["step"]), "minutes": round(float(checkpoint.get("elapsed", 0.0)) / 60, 1)}
 
-    From a checkpoint: its own step and elapsed time (the run up to that checkpoint). From an
-    exported model: its manifest's training record, with that model's own starting point's
-    minutes added when it names them. ``None`` when nothing is recorded."""
-    if checkpoint is not None:
-        return {"steps": int(checkpoint["step"]), "minutes": round(float(checkpoint.get("elapsed", 0.0)) / 60, 1)}
-    if manifest is None or not manifest.exists():
+
+def model_training(manifest: Path) -> dict[str, Any] | None:
+    """An exported model's training record (steps, minutes, device), with its own starting point's
+    minutes added when it names them; ``None`` when nothing usable is recorded."""
+    if not manifest.exists():
         return None
     try:
         training = json.loads(manifest.read_text()).get("training", {})
