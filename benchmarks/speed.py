@@ -35,7 +35,7 @@ def main() -> None:
         print(
             f"model {sep.manifest.name} ({sep.manifest.sample_rate} Hz) on {sep.provider}; "
             f"{args.seconds:g} s stereo 44.1 kHz; shifts {sep.shifts}; channel masks {sep.channel_masks}; "
-            f"{sep.chunk_frames} frames per network call"
+            "frames per network call: " + ", ".join(f"{p.manifest.name} {p.chunk_frames}" for p in sep.parts)
         )
         sep.separate_array(audio.T[:, :rate], rate)  # warm-up
         t = time.perf_counter()

@@ -79,6 +79,31 @@ def test_eval_cli_with_shifts_records_them_beside_the_plain_figures(cli, tmp_pat
     assert code == 2 and "--shifts 17: must be between 1 and 16" in stderr
 
 
+def test_eval_of_a_blend_records_each_members_passes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.model_factory import conv_model, recurrent_model
+
+    models = tmp_path / "models"
+    recurrent_model(models)
+    conv_model(models)
+    blend = models / "pair.json"
+    members = [{"model": "tiny-rnn", "weight": 0.5, "shifts": 2}, {"model": "tiny-conv", "weight": 0.5, "shifts": 1}]
+    blend.write_text(json.dumps({"schema_version": 1, "kind": "blend", "name": "pair", "members": members}))
+    data = _mir1k(tmp_path / "mir")
+    for extra in ([], ["--shifts", "1"]):
+        code, _, stderr = cli(
+            "eval", "--data-dir", data, "--models-dir", models, "--model", "pair", "--masks", "soft",
+            "--workers", "1", "--results", tmp_path / f"res{len(extra)}", "--update-manifest", *extra,
+        )  # fmt: skip
+        assert code == 0, stderr
+    quality = json.loads(blend.read_text())["quality"]
+    own, overridden = quality["mir1k_test"], quality["mir1k_test_shifts1+1"]
+    assert (own["shifts"], overridden["shifts"]) == ([2, 1], [1, 1])
+    assert own["soft"]["GNSDR"] != overridden["soft"]["GNSDR"]
+    code, stdout, _ = cli("models", "--models-dir", models)
+    line = next(x for x in stdout.splitlines() if x.startswith("pair "))
+    assert code == 0 and f"MIR-1K GNSDR {own['soft']['GNSDR']:.2f} dB" in line and line.endswith("(2+1 passes)")
+
+
 def test_recorded_commands_use_placeholders_for_this_machines_folders() -> None:
     from vocalsplit.choices import Dataset
     from vocalsplit.cli.evaluate import portable_command

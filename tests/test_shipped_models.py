@@ -13,7 +13,10 @@ from vocalsplit.runtime.session import ModelSession
 from vocalsplit.separation.pipeline import separate_array
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-SHIPPED = sorted(MODELS.glob("*.json"))
+MANIFESTS = sorted(MODELS.glob("*.json"))
+BLENDS = [p for p in MANIFESTS if json.loads(p.read_text()).get("kind") == "blend"]
+SHIPPED = [p for p in MANIFESTS if p not in BLENDS]
+"""Single models (an ONNX file each); ``BLENDS`` name several of them."""
 pytestmark = pytest.mark.skipif(not SHIPPED, reason="no trained model shipped yet")
 
 
@@ -34,7 +37,7 @@ def test_manifest_is_complete_and_file_verified(path: Path) -> None:
     ModelSession(m, parse_device("cpu"))
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.stem)
 def test_manifest_carries_no_build_machine_paths(path: Path) -> None:
     import re
 
@@ -44,7 +47,23 @@ def test_manifest_carries_no_build_machine_paths(path: Path) -> None:
 
 
 def test_exactly_one_default_model() -> None:
-    assert sum(load_manifest(p).default for p in SHIPPED) == 1
+    assert sum(json.loads(p.read_text()).get("default") is True for p in MANIFESTS) == 1
+
+
+@pytest.mark.parametrize("path", BLENDS, ids=lambda p: p.stem)
+def test_a_shipped_blend_names_shipped_models_and_all_their_training_sources(path: Path) -> None:
+    from vocalsplit.catalog.blend import Blend
+    from vocalsplit.catalog.registry import resolve_model
+
+    blend = resolve_model(str(path), MODELS)
+    assert isinstance(blend, Blend) and all(m.manifest.path.parent == MODELS for m in blend.members)
+    listed = {(d["member"], d["dataset"], d["licence"]) for d in blend.raw["training"]["data"]}
+    members = {
+        (m.manifest.name, d["dataset"], d["licence"]) for m in blend.members for d in m.manifest.raw["training"]["data"]
+    }
+    assert listed == members
+    assert blend.quality  # measured, with the command that measured it
+    assert all("command" in entry for entry in blend.quality.values())
 
 
 @pytest.mark.skipif(not (SHARED / "testclips").is_dir(), reason="../shared/data/testclips absent")
@@ -75,7 +94,7 @@ def _clip() -> tuple[np.ndarray, np.ndarray, int]:
     return voice.T, acc.T, rate
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SHIPPED + BLENDS, ids=lambda p: p.stem)
 def test_separates_a_real_full_band_song_in_a_fresh_clone(path: Path) -> None:
     """3 s of a real 44.1 kHz stereo song: measured gains 7.0-10.9 dB (vocals), 2.2-6.1 dB (accompaniment)
     with the default settings; a broken or random model gains about 0 or less."""
@@ -83,7 +102,7 @@ def test_separates_a_real_full_band_song_in_a_fresh_clone(path: Path) -> None:
 
     voice, acc, rate = _clip()
     mix = voice + acc
-    stems = Separator(path, device="cpu").separate_array(mix, rate)
+    stems = Separator(path, device="cpu", models_dir=MODELS).separate_array(mix, rate)
     rest = sum(x for name, x in stems.items() if name != "vocals")  # a four-source model's drums + bass + other
     assert _sdr(stems["vocals"], voice) - _sdr(mix, voice) > 4.0
     assert _sdr(rest, acc) - _sdr(mix, acc) > 1.0

@@ -13,6 +13,8 @@ from vocalsplit.defaults import MAX_SHIFTS, SHIFTS
 from vocalsplit.errors import ModelError, VocalsplitError
 
 SCHEMA_VERSION = 1
+BLEND_KIND = "blend"
+"""``"kind"`` of a manifest that names member models instead of an ONNX file (``blend.py``)."""
 MASK_KINDS = ("soft", "probability")
 """``soft``: per-source masks that sum to one. ``probability``: one voice-presence
 probability per bin (binary-mask nets); the other source gets its complement."""
@@ -88,14 +90,24 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Parse and validate ``<name>.json``; every problem is a ModelError naming the field."""
+def read_json(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; a ModelError if it is unreadable or not an object."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ModelError(f"model manifest {path}: unreadable ({err})") from err
     if not isinstance(raw, dict):
         raise ModelError(f"model manifest {path}: expected a JSON object")
+    return raw
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Parse and validate ``<name>.json``; every problem is a ModelError naming the field."""
+    return parse_manifest(path, read_json(path))
+
+
+def parse_manifest(path: Path, raw: dict[str, Any]) -> Manifest:
+    """A single model's manifest from its JSON object (see :func:`load_manifest`)."""
     try:
         return _parse(path, raw)
     except VocalsplitError as err:
@@ -185,4 +197,5 @@ def _parse(path: Path, raw: dict[str, Any]) -> Manifest:
 def write_manifest(path: Path, data: dict[str, Any]) -> None:
     """Write a manifest dict (sorted keys, trailing newline) after validating it."""
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    load_manifest(path)
+    if data.get("kind") != BLEND_KIND:  # a blend is checked against the installed models when loaded
+        load_manifest(path)

@@ -94,7 +94,7 @@ def evaluate_command(
         result = _evaluate_with_progress(sep.manifest.name, lambda on_clip: evaluate(sep, req, on_clip))
         csv_path, json_path = write_results(result, results)
         if update_manifest:
-            _record_quality(sep.manifest.path, result, dataset)
+            _record_quality(sep.manifest.path, result, dataset, sep.manifest.shifts)
     except VocalsplitError as error:
         raise fail(error, verbose) from None
     _print_result(sep.manifest.name, dataset, result)
@@ -163,14 +163,20 @@ def _print_sources(result: dict[str, Any]) -> None:
     out.print(table)
 
 
-def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: Dataset) -> None:
+def _record_quality(
+    manifest_path: Path, result: dict[str, Any], dataset: Dataset, own_passes: int | tuple[int, ...]
+) -> None:
     """Store measured figures in the manifest (the ONNX file and its sha256 are untouched)."""
     from vocalsplit.catalog.manifest import write_manifest
 
     data = json.loads(manifest_path.read_text())
     key = "mir1k_test" if dataset == Dataset.MIR1K else str(dataset)
-    if result["shifts"] > 1:
-        key += f"_shifts{result['shifts']}"
+    shifts = result["shifts"]
+    if isinstance(shifts, (list, tuple)):  # a blend: marked when not its members' own passes
+        if tuple(shifts) != own_passes:
+            key += "_shifts" + "+".join(str(n) for n in shifts)
+    elif shifts > 1:
+        key += f"_shifts{shifts}"
     data.setdefault("quality", {})[key] = {
         **{
             m: {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()}
@@ -178,7 +184,7 @@ def _record_quality(manifest_path: Path, result: dict[str, Any], dataset: Datase
         },
         "clips": result["clips"],
         "backend": result["backend"],
-        "shifts": result["shifts"],
+        "shifts": list(shifts) if isinstance(shifts, (list, tuple)) else shifts,
         "channel_masks": result["channel_masks"],
         "command": portable_command(["vocalsplit", *sys.argv[1:]], dataset),
     }

@@ -37,8 +37,15 @@ def models(
 
 
 def _row(m: Any) -> dict[str, Any]:
+    from vocalsplit.catalog.blend import Blend
+
     soft = _soft_figures(m.quality.get("mir1k_test"))
     shifted = _shifted_figures(m.quality)
+    if isinstance(m, Blend):
+        size: int | None = m.size_bytes
+        blend = {"members": [{"model": x.manifest.name, "weight": x.weight, "passes": x.shifts} for x in m.members]}
+    else:
+        size, blend = (m.onnx_path.stat().st_size if m.onnx_path.exists() else None), {}
     return {
         "name": m.name,
         "default": m.default,
@@ -46,15 +53,16 @@ def _row(m: Any) -> dict[str, Any]:
         "sample_rate": m.sample_rate,
         "channels": m.channels,
         "sources": list(m.sources),
-        "passes": m.shifts,
-        "size_mb": round(m.onnx_path.stat().st_size / 1e6, 2) if m.onnx_path.exists() else None,
+        "passes": list(m.shifts) if isinstance(m, Blend) else m.shifts,
+        **blend,
+        "size_mb": round(size / 1e6, 2) if size is not None else None,
         "gnsdr_db": soft.get("GNSDR"),
         "gsir_db": soft.get("GSIR"),
         "gsar_db": soft.get("GSAR"),
         "shifts": shifted[0] if shifted else None,
         "gnsdr_db_shifts": shifted[1] if shifted else None,
         "quality": _quality(m.quality, m.shifts),
-        "path": str(m.onnx_path),
+        "path": str(m.path if isinstance(m, Blend) else m.onnx_path),
         "description": m.description,
     }
 
@@ -71,7 +79,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             r["architecture"] + (" stereo" if r["channels"] == 2 else ""),
             f"{r['sample_rate'] / 1000:g} kHz",
             f"{r['size_mb']:.1f}" if r["size_mb"] is not None else "-",
-            str(r["passes"]),
+            "+".join(str(p) for p in r["passes"]) if isinstance(r["passes"], list) else str(r["passes"]),
             r["quality"] or "-",
         )
         for r in rows
@@ -83,18 +91,23 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     out.print("* default model; PASSES: the --shifts it runs when none is given", soft_wrap=True)
 
 
-def _quality(quality: dict[str, Any], passes: int = defaults.SHIFTS) -> str | None:
+Passes = tuple[int, ...]
+"""Passes a figure was measured with: one number per network (one for a model, one per blend member)."""
+
+
+def _quality(quality: dict[str, Any], passes: int | Passes = defaults.SHIFTS) -> str | None:
     """The headline figure of each recorded evaluation, with the number of passes it was measured with
     (the model's own number of passes preferred)."""
-    picked: dict[str, tuple[int, dict[str, Any]]] = {}
+    own = passes if isinstance(passes, tuple) else (passes,)
+    picked: dict[str, tuple[Passes, dict[str, Any]]] = {}
     for key, entry in quality.items():
         soft = _soft_figures(entry)
         if not soft or not isinstance(soft.get("GNSDR"), (int, float)):
             continue
         base, _, n = key.partition("_shifts")
-        shifts = int(n) if n.isdigit() else int(entry.get("shifts", 1)) if isinstance(entry, dict) else 1
+        shifts = _recorded_passes(n, entry)
         best = picked.get(base)
-        if best is None or _preference(shifts, passes) > _preference(best[0], passes):
+        if best is None or _preference(shifts, own) > _preference(best[0], own):
             picked[base] = (shifts, soft)
     parts = []
     for base, (shifts, soft) in picked.items():
@@ -106,13 +119,23 @@ def _quality(quality: dict[str, Any], passes: int = defaults.SHIFTS) -> str | No
         others = [(k, v) for k, v in others if k not in ("vocals", "acc") and isinstance(v, (int, float))]
         if others:
             text += ", " + ", ".join(f"{k} {v:.2f}" for k, v in others) + " dB"
-        parts.append(f"{text} ({shifts} pass{'es' if shifts > 1 else ''})")
+        parts.append(f"{text} ({'+'.join(map(str, shifts))} pass{'es' if sum(shifts) > 1 else ''})")
     return "; ".join(parts) or None
 
 
-def _preference(shifts: int, passes: int) -> tuple[bool, int]:
+def _recorded_passes(suffix: str, entry: Any) -> Passes:
+    """The passes of one record: from its key's ``_shiftsN`` (or ``_shifts1+2``), else its ``shifts``."""
+    if suffix and all(p.isdigit() for p in suffix.split("+")):
+        return tuple(int(p) for p in suffix.split("+"))
+    value = entry.get("shifts", 1) if isinstance(entry, dict) else 1
+    if isinstance(value, list) and value and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    return (int(value),) if isinstance(value, int) else (1,)
+
+
+def _preference(shifts: Passes, passes: Passes) -> tuple[bool, int]:
     """The model's own number of passes first, then the most passes."""
-    return (shifts == passes, shifts)
+    return (shifts == passes, sum(shifts))
 
 
 def _soft_figures(entry: Any) -> dict[str, Any]:

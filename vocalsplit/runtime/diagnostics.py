@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from vocalsplit import __version__
+from vocalsplit.catalog.blend import Blend
 from vocalsplit.catalog.registry import list_manifests, model_dirs
 from vocalsplit.errors import VocalsplitError
 from vocalsplit.runtime.providers import CPU, CUDA, parse_device
@@ -124,6 +125,10 @@ def diagnose(models_dir: Path | None = None) -> Report:
     for m in manifests:
         try:
             m.verify()
+            if isinstance(m, Blend):  # its members are checked as models of their own
+                members = ", ".join(f"{x.manifest.name} × {x.weight:g}" for x in m.members)
+                r.facts.append((f"blend {m.name}", f"ok ({members}){' [default]' if m.default else ''}"))
+                continue
             ModelSession(m, parse_device("cpu"))
             r.facts.append(
                 (f"model {m.name}", f"ok (sha256 verified, loads on CPU){' [default]' if m.default else ''}")

@@ -31,10 +31,10 @@ MP3_MAX_CHANNELS = 2
 class StreamSource(Protocol):
     """What separates a file: a loaded model that opens streams (a ``Separator``)."""
 
-    manifest: Manifest
-
     @property
     def provider(self) -> str: ...
+
+    def check_input(self, path: Path, options: OutputOptions | None = None) -> AudioInfo: ...
 
     def open_stream(self, sample_rate: int, channels: int, stems: list[str] | None = None) -> StemStream: ...
 
@@ -151,7 +151,7 @@ def separate_file(
         todo = {s: p for s, p in todo.items() if not p.exists()}
         if not todo:
             return FileResult(path, "skipped", dict(plan.outputs), provider=provider)
-    info = check_input(path, source.manifest, options)
+    info = source.check_input(path, options)
     check_container(info, options)
     out_rate, rate_note = output_rate(info, options)
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)

@@ -12,6 +12,7 @@ when the file's rate is higher) goes to the residual source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -50,13 +51,12 @@ def chunk_frames(manifest: Manifest, chunk_seconds: float) -> int:
     return max(1, round(chunk_seconds * manifest.sample_rate / manifest.stft.hop))
 
 
-def check_stems(manifest: Manifest, stems: list[str]) -> list[str]:
-    """Validate requested stem names against the model's sources (order kept, no repeats)."""
-    unknown = [s for s in stems if s not in manifest.sources]
+def check_stems(model: str, sources: tuple[str, ...], stems: list[str]) -> list[str]:
+    """Validate requested stem names against ``model``'s sources (order kept, no repeats)."""
+    unknown = [s for s in stems if s not in sources]
     if unknown or not stems:
         raise UsageError(
-            f"unknown stem {', '.join(unknown) or '(none)'} for model {manifest.name!r}; "
-            f"allowed: {', '.join(manifest.sources)}"
+            f"unknown stem {', '.join(unknown) or '(none)'} for model {model!r}; allowed: {', '.join(sources)}"
         )
     return list(dict.fromkeys(stems))
 
@@ -335,14 +335,26 @@ def separate_array(
 
     The defaults are the user's (``defaults.py``); ``chunk`` in frames, ``None`` for
     ``defaults.CHUNK_SECONDS``. Most callers want ``Separator.separate_array``."""
+    m = model.manifest
+    frames = chunk_frames(m, defaults.CHUNK_SECONDS) if chunk is None else chunk
+    chosen = check_stems(m.name, m.sources, stems or list(m.sources))
+
+    def make(channels: int) -> StemStream:
+        return open_stream(model, sample_rate, channels, mask, frames, chosen, shifts, high_band, channel_masks)
+
+    return run_stream(audio, make, block)
+
+
+def run_stream(
+    audio: np.ndarray, make: Callable[[int], StemStream], block: int = defaults.BLOCK_FRAMES
+) -> dict[str, np.ndarray]:
+    """Push an in-memory signal ``(channels, n)`` or ``(n,)`` through ``make(channels)``'s stream in
+    blocks; the stems, joined, with the input's shape."""
     mono = audio.ndim == 1
     x = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     if x.ndim != 2:
         raise UsageError(f"audio must be (channels, samples) or (samples,), got shape {audio.shape}")
-    m = model.manifest
-    frames = chunk_frames(m, defaults.CHUNK_SECONDS) if chunk is None else chunk
-    chosen = check_stems(m, stems or list(m.sources))
-    stream = open_stream(model, sample_rate, x.shape[0], mask, frames, chosen, shifts, high_band, channel_masks)
+    stream = make(x.shape[0])
     pieces: dict[str, list[np.ndarray]] = {s: [] for s in stream.stems}
     for start in range(0, x.shape[1], block):
         for s, y in stream.push(x[:, start : start + block]).items():
