@@ -74,7 +74,9 @@ def say_error(message: str, label: str = "error") -> None:
 ModelOpt = Annotated[
     str | None,
     typer.Option(
-        "--model", "-m", help="Installed model name or path to a .onnx/.json; default: the default installed model."
+        "--model",
+        "-m",
+        help="Installed model or blend name, or path to a .onnx/.json; default: the default installed model.",
     ),
 ]
 ModelsDirOpt = Annotated[
