@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vocalsplit.catalog.manifest import BLEND_KIND, SCHEMA_VERSION, Manifest
+from vocalsplit.catalog.manifest import BLEND_KIND, SCHEMA_VERSION, Manifest, RawFields
 from vocalsplit.defaults import MAX_SHIFTS
 from vocalsplit.errors import ModelError
 
@@ -38,7 +38,7 @@ class BlendMember:
 
 
 @dataclass(frozen=True)
-class Blend:
+class Blend(RawFields):
     name: str
     path: Path
     members: tuple[BlendMember, ...]
@@ -78,15 +78,6 @@ class Blend:
     @property
     def size_bytes(self) -> int:
         return sum(m.manifest.onnx_path.stat().st_size for m in self.members if m.manifest.onnx_path.exists())
-
-    @property
-    def quality(self) -> dict[str, Any]:
-        q = self.raw.get("quality")
-        return q if isinstance(q, dict) else {}
-
-    @property
-    def description(self) -> str:
-        return str(self.raw.get("description", ""))
 
     def verify(self) -> None:
         """Raise ModelError unless every member's ONNX file is present and intact."""

@@ -29,8 +29,23 @@ class StateSpec:
     shape: tuple[int, ...]
 
 
+class RawFields:
+    """What a model's JSON object says for people, read the same way for a model and a blend."""
+
+    raw: dict[str, Any]
+
+    @property
+    def quality(self) -> dict[str, Any]:
+        q = self.raw.get("quality")
+        return q if isinstance(q, dict) else {}
+
+    @property
+    def description(self) -> str:
+        return str(self.raw.get("description", ""))
+
+
 @dataclass(frozen=True)
-class Manifest:
+class Manifest(RawFields):
     name: str
     path: Path
     onnx_path: Path
@@ -57,18 +72,9 @@ class Manifest:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def quality(self) -> dict[str, Any]:
-        q = self.raw.get("quality")
-        return q if isinstance(q, dict) else {}
-
-    @property
     def input_width(self) -> int:
         """Values per frame of the network's input and masks: the bins, times the channels it sees."""
         return self.channels * self.stft.bins
-
-    @property
-    def description(self) -> str:
-        return str(self.raw.get("description", ""))
 
     def verify(self) -> None:
         """Raise ModelError unless the ONNX file exists and matches the recorded sha256."""
