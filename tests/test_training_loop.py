@@ -205,6 +205,12 @@ def test_init_from_an_exported_onnx_model_starts_from_exactly_its_weights(
 
     with pytest.raises(TrainingError, match="in this network: give the architecture options"):
         init_from(build_arch("drnn", 129, {**options, "hidden": 32}, 16), onnx_path)
+    if recurrent_layer == 0:  # a stacked RNN may start a narrower one (tests/test_narrow_hidden.py)
+        narrow = build_arch("drnn", 129, {**options, "hidden": 16}, 16)
+        init_from(narrow, onnx_path)
+        kept = narrow.net.state_dict()["head.weight"]
+        assert kept.shape == (2 * 129, 16)
+        assert all(any(torch.equal(col, c) for c in arch.net.state_dict()["head.weight"].T) for col in kept.T)
     with pytest.raises(TrainingError, match="are not this network's"):
         init_from(build_arch("cnn", 129, {"window": 8, "horizontal_kernel": 3}, 8), onnx_path)
 

@@ -95,7 +95,7 @@ def init_from(arch: Arch, path: Path, grid: tuple[int, int, int] | None = None) 
     if not path.exists():
         raise TrainingError(f"--init-from {path}: no such checkpoint")
     if path.suffix.lower() == ".onnx":
-        arch.net.load_state_dict(state_from_onnx(arch.net, path, _band_adapter(arch, path, grid)))
+        arch.net.load_state_dict(state_from_onnx(arch.net, path, _onnx_adapter(arch, path, grid)))
         return model_training(path.with_suffix(".json"))
     try:
         ck = load(path)
@@ -135,6 +135,16 @@ def model_training(manifest: Path) -> dict[str, Any] | None:
     if isinstance(earlier, dict) and "minutes" in earlier:
         record["minutes_before_it"] = earlier.get("minutes_before_it", 0.0) + earlier["minutes"]
     return record
+
+
+def _onnx_adapter(
+    arch: Arch, path: Path, grid: tuple[int, int, int] | None
+) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None:
+    """The band widened where needed (:func:`_band_adapter`), then the architecture's own adaptation."""
+    band, own = _band_adapter(arch, path, grid), arch.spec.adapt_checkpoint
+    if own is None:
+        return band
+    return lambda state: own(arch.net, band(state) if band else state)
 
 
 def _band_adapter(

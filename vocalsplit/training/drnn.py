@@ -20,6 +20,7 @@ from vocalsplit.training.base import SeparationNet
 from vocalsplit.training.batches import TensorBatch
 from vocalsplit.training.config import LossSettings
 from vocalsplit.training.losses import discriminative_loss, phase_sensitive_targets
+from vocalsplit.training.narrow_hidden import narrow_hidden
 from vocalsplit.training.net_configs import TWO_SOURCES, DrnnConfig
 from vocalsplit.training.widen_band import widen_band
 
@@ -137,7 +138,11 @@ def _loss(arch: Arch, batch: TensorBatch, settings: LossSettings, discriminative
 
 
 def _adapt(net: SeparationNet, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A checkpoint of a narrower context window or of more hidden units, made to fit ``net``."""
     assert isinstance(net, Drnn)
+    c = net.config
+    if c.recurrent_layer == 0:  # a stacked RNN: fewer units per layer keep the most used ones
+        state = narrow_hidden(state, "stack.0.", c.layers, c.hidden, "head")
     return widen_context(net, state)
 
 
