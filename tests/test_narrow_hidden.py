@@ -63,10 +63,12 @@ def test_the_units_kept_are_the_most_used_and_their_gates_stay_together() -> Non
     assert torch.equal(narrowed["head.weight"], state["head.weight"][:, [2, 4]])
 
 
-def test_a_checkpoint_no_wider_than_the_network_is_left_alone() -> None:
+def test_a_checkpoint_no_wider_or_of_another_depth_is_left_alone() -> None:
     state = _net("gru", hidden=4).state_dict()
     assert narrow_hidden(state, "stack.0.", 2, 4, "head") is state
     assert narrow_hidden(state, "stack.0.", 2, 6, "head") is state  # loading then reports the misfit
+    wide = _net("gru", hidden=8).state_dict()
+    assert narrow_hidden(wide, "stack.0.", 3, 4, "head") is wide  # another depth: loading reports it
 
 
 def test_init_from_a_wider_checkpoint_fine_tunes_a_narrower_network(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -21,10 +21,11 @@ def narrow_hidden(
 ) -> dict[str, torch.Tensor]:
     """``state`` with the stacked RNN under ``prefix`` (e.g. ``"stack.0."``) cut to ``hidden``
     units per layer and the ``head`` linear layer's inputs cut to match. Unchanged if the
-    checkpoint has no such stack or no more than ``hidden`` units (a wider network does not
-    fit it, and loading says so)."""
+    checkpoint has no such stack, another number of layers or no more than ``hidden`` units
+    (then the network does not fit it, and loading says so)."""
     first = state.get(f"{prefix}weight_hh_l0")
-    if first is None or first.shape[1] <= hidden:
+    depth = sum(1 for key in state if key.startswith(f"{prefix}weight_hh_l"))
+    if first is None or first.shape[1] <= hidden or depth != layers:  # loading names the misfit
         return state
     old = first.shape[1]
     gates = first.shape[0] // old
