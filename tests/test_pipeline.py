@@ -26,6 +26,59 @@ def test_chunked_output_equals_whole_file_output(request: pytest.FixtureRequest,
     assert np.std(whole["vocals"]) > 0.01  # the model really did something
 
 
+@pytest.mark.parametrize("fixture", ["rnn_session", "conv_session"])
+def test_background_network_gives_the_same_stems_a_chunk_later(request: pytest.FixtureRequest, fixture: str) -> None:
+    session = request.getfixturevalue(fixture)
+    x = tone_mix(3.1, 44100)
+
+    def run(background: bool) -> tuple[dict[str, np.ndarray], list[int]]:
+        stream = SeparationStream(
+            session, 44100, 2, "soft", 16, ["vocals", "accompaniment"], shifts=2, background=background
+        )
+        got: dict[str, list[np.ndarray]] = {"vocals": [], "accompaniment": []}
+        lengths = []
+        for start in range(0, x.shape[1], 4410):
+            for s, y in stream.push(x[:, start : start + 4410]).items():
+                got[s].append(y)
+            lengths.append(sum(y.shape[1] for y in got["vocals"]))
+        for s, y in stream.finish().items():
+            got[s].append(y)
+        return {s: np.concatenate(p, axis=1) for s, p in got.items()}, lengths
+
+    plain, plain_lengths = run(background=False)
+    behind, behind_lengths = run(background=True)
+    for stem in plain:
+        assert plain[stem].shape == behind[stem].shape == x.shape
+        np.testing.assert_array_equal(plain[stem], behind[stem])
+    assert np.std(plain["vocals"]) > 0.01
+    # held back: never ahead of the plain stream, and behind it somewhere before the end
+    assert all(b <= p for b, p in zip(behind_lengths, plain_lengths, strict=True))
+    assert any(b < p for b, p in zip(behind_lengths, plain_lengths, strict=True))
+
+
+def test_background_network_raises_a_model_error_in_the_stream_that_called(rnn_session: ModelSession) -> None:
+    from vocalsplit.errors import ModelError
+    from vocalsplit.separation.planner import ChunkPlanner
+
+    class Failing:
+        calls = 0
+
+        def initial_state(self, batch: int) -> dict[str, np.ndarray]:
+            return {}
+
+        def run(self, magnitude: np.ndarray, state: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            Failing.calls += 1
+            if Failing.calls == 2:
+                raise ModelError("model 'x': inference failed (out of memory)")
+            return magnitude[:, None], state
+
+    planner = ChunkPlanner(Failing(), 1, 3, 0, 0, 4, background=True)
+    assert planner.push(np.ones((1, 4, 3), np.float32)) == []  # the first call's output comes a chunk later
+    with pytest.raises(ModelError, match="out of memory"):  # the second call fails on the worker
+        planner.push(np.ones((1, 8, 3), np.float32))
+    assert Failing.calls >= 2
+
+
 @pytest.mark.parametrize("rate", [8000, 16000, 44100, 192000])
 def test_soft_stems_sum_to_input_including_band_above_model_nyquist(rnn_session: ModelSession, rate: int) -> None:
     x = tone_mix(1.0, rate)

@@ -118,3 +118,20 @@ def test_doctor_names_each_cuda_library_it_cannot_load() -> None:
     except OSError:
         driver = False
     assert ("libcuda.so.1 (the NVIDIA driver)" in missing) is not driver
+
+
+def test_the_network_leaves_one_core_to_the_rest_of_the_pipeline(
+    models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from vocalsplit.runtime.session import network_threads
+
+    manifest = load_manifest(models_dir / "tiny-rnn.json")
+    for cpus, threads in ((1, 1), (2, 1), (8, 7)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)), raising=False)
+        assert network_threads() == threads
+        assert ModelSession(manifest, parse_device("cpu")).threads == threads
+    assert ModelSession(manifest, parse_device("cpu"), threads=3).threads == 3
+    with pytest.raises(UsageError, match="threads must be at least 1"):
+        ModelSession(manifest, parse_device("cpu"), threads=0)

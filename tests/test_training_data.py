@@ -183,3 +183,22 @@ def test_repitched_voice_moves_pitch_and_keeps_the_music() -> None:
     for bad in (0.0, 13.0):
         with pytest.raises(UsageError, match="--repitch"):
             repitch_voice(clip, bad)
+
+
+def test_data_repeat_weights_a_dataset_in_the_training_pool_never_its_validation(tmp_path: Path) -> None:
+    from vocalsplit.training.config import DataSpec, TrainConfig
+    from vocalsplit.training.data import load_clips
+
+    data = make_stems(tmp_path / "stems")
+
+    def clips(repeat: int) -> tuple[list, list, dict]:  # type: ignore[type-arg]
+        spec = DataSpec("stems", data, repeat=repeat)
+        return load_clips(TrainConfig([spec], tmp_path / "m", tmp_path / "r", validation_tracks=("t2",)))
+
+    once, val_once, info_once = clips(1)
+    thrice, val_thrice, info_thrice = clips(3)
+    assert len(once) == 2 and len(thrice) == 6 and len(val_once) == len(val_thrice) == 1
+    assert [c.voice.shape for c in thrice] == [c.voice.shape for c in once] * 3
+    assert "repeat" not in info_once["data"][0] and info_thrice["data"][0]["repeat"] == 3
+    with pytest.raises(UsageError, match="--data-repeat 0"):
+        clips(0)

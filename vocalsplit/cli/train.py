@@ -47,6 +47,7 @@ from vocalsplit.cli.train_options import (
     MixRatioOpt,
     MixSilenceOpt,
     OutOpt,
+    RepeatOpt,
     RepitchOpt,
     RunDirOpt,
     SelectOpt,
@@ -67,6 +68,7 @@ def train(
     dataset: DatasetOpt,
     data_dir: DataDirOpt = None,
     data_licence: LicenceOpt = None,
+    data_repeat: RepeatOpt = None,
     out_path: OutOpt = Path("models/custom"),
     run_dir: RunDirOpt = None,
     mir1k_clips: ClipsOpt = Mir1kClips.TRAIN,
@@ -151,10 +153,13 @@ def _config(o: dict[str, Any]) -> TrainConfig:
         raise UsageError(f"give one --data-dir per --dataset ({len(datasets)} datasets, {len(dirs)} folders)")
     if licences and len(licences) != len(datasets):
         raise UsageError(f"give one --data-licence per --dataset ({len(datasets)} datasets, {len(licences)} given)")
+    repeats = list(o["data_repeat"] or [1] * len(datasets))
+    if len(repeats) != len(datasets):
+        raise UsageError(f"give one --data-repeat per --dataset ({len(datasets)} datasets, {len(repeats)} given)")
     out_path = o["out_path"]
     return TrainConfig(
         data=[
-            DataSpec(d, dirs[i] if dirs else None, o["mir1k_clips"], licences[i] if licences else None)
+            DataSpec(d, dirs[i] if dirs else None, o["mir1k_clips"], licences[i] if licences else None, repeats[i])
             for i, d in enumerate(datasets)
         ],
         out=out_path,

@@ -32,6 +32,10 @@ LicenceOpt = Annotated[
     list[str] | None,
     _opt("--data-licence", "Licence per --dataset, recorded in the manifest (default: MIR-1K's terms, or LICENSE)."),
 ]
+RepeatOpt = Annotated[
+    list[int] | None,
+    _opt("--data-repeat", "Times each --dataset's training clips enter the pool, one per --dataset (default 1)."),
+]
 DataDirOpt = Annotated[list[Path] | None, _opt("--data-dir", "Data folder per --dataset (default: $VOCALSPLIT_DATA).")]
 OutOpt = Annotated[Path, _opt("--out", "Model path without extension, e.g. models/my-drnn.")]
 RunDirOpt = Annotated[Path | None, _per_arch("--run-dir", "Checkpoints and logs. [default: runs/<name>]")]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
 from vocalsplit.catalog.manifest import Manifest
-from vocalsplit.errors import ModelError
+from vocalsplit.errors import ModelError, UsageError
 from vocalsplit.runtime.providers import DeviceRequest, check_actual
 
 
@@ -19,14 +20,17 @@ class ModelSession:
     declares it, is carried by the caller between calls.
     """
 
-    def __init__(self, manifest: Manifest, device: DeviceRequest, threads: int = 0) -> None:
+    def __init__(self, manifest: Manifest, device: DeviceRequest, threads: int | None = None) -> None:
+        """``threads``: onnxruntime's threads for a call; ``None``: :func:`network_threads`."""
         import onnxruntime as ort
 
         self.manifest = manifest
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
+        if threads is not None and threads < 1:
+            raise UsageError(f"threads must be at least 1, got {threads}")
+        self.threads = network_threads() if threads is None else threads
+        opts.intra_op_num_threads = self.threads
         available = ort.get_available_providers()
         providers = device.providers(available)
         if len(providers) > 1:
@@ -92,6 +96,18 @@ class ModelSession:
             raise ModelError(f"model {m.name!r}: produced NaN or infinite masks")
         new_state = {s.input: r for s, r in zip(m.states, results[1:], strict=True)}
         return masks, new_state
+
+
+def network_threads() -> int:
+    """Threads for the network: every core this process may use but one, which the rest of the
+    separation (decoding, resampling, FFTs, writing) has to itself meanwhile, as the network runs
+    on a thread of its own (``ChunkPlanner(background=True)``). On 2 cores the split measured
+    faster than both cores for each stage in turn (docs/experiments.md)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
 
 
 def _preload_cuda_libraries(ort: Any) -> None:

@@ -36,7 +36,9 @@ class StreamSource(Protocol):
 
     def check_input(self, path: Path, options: OutputOptions | None = None) -> AudioInfo: ...
 
-    def open_stream(self, sample_rate: int, channels: int, stems: list[str] | None = None) -> StemStream: ...
+    def open_stream(
+        self, sample_rate: int, channels: int, stems: list[str] | None = None, background: bool = False
+    ) -> StemStream: ...
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def separate_file(
     check_container(info, options)
     out_rate, rate_note = output_rate(info, options)
     subtype = choose_subtype(options.fmt, info.subtype, options.bit_depth)
-    stream = source.open_stream(info.sample_rate, info.channels, list(todo))
+    stream = source.open_stream(info.sample_rate, info.channels, list(todo), background=True)
     converters = {s: StreamResampler(info.sample_rate, out_rate, info.channels) for s in todo}
     expected = int(info.frames * out_rate / info.sample_rate) + out_rate  # a second of margin
     done = 0

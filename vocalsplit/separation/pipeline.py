@@ -89,13 +89,21 @@ class ModelRateStream:
         computed: list[str],
         shares: bool,
         link: int = 1,
+        background: bool = False,
     ) -> None:
         m = model.manifest
         self._m, self._mask, self._computed, self._link = m, mask, computed, link
         self._stft = StreamingStft(m.stft, channels, frames_first=True)
         # a stereo model takes each pass's two channels as one row, side by side
         self._planner = ChunkPlanner(
-            model, channels // m.channels, m.input_width, m.context_left, m.context_right, chunk, m.frame_multiple
+            model,
+            channels // m.channels,
+            m.input_width,
+            m.context_left,
+            m.context_right,
+            chunk,
+            m.frame_multiple,
+            background,
         )
         tracks = [*computed, *(s + SHARE for s in computed if shares)]
         self.stems = [*tracks, *([LOW] if shares else [])]
@@ -192,6 +200,10 @@ class SeparationStream:
     channels' network outputs); ``separate`` separates each channel as a mono song.
     A stereo model (``manifest.channels`` 2) sees both channels at once and gives each
     its own masks, whatever ``channel_masks`` says; a mono song is its two equal channels.
+
+    ``background`` runs the network on a thread of its own, a chunk behind the rest
+    (:class:`~vocalsplit.separation.planner.ChunkPlanner`): the same stems, sooner, but
+    held back one chunk longer (for files, not for live streams).
     """
 
     def __init__(
@@ -205,6 +217,7 @@ class SeparationStream:
         shifts: int = 1,
         high_band: HighBand = defaults.HIGH_BAND,
         channel_masks: ChannelMasks = defaults.CHANNEL_MASKS,
+        background: bool = False,
     ) -> None:
         """``stems``: already checked against the model's sources (:func:`check_stems`)."""
         m = model.manifest
@@ -225,7 +238,7 @@ class SeparationStream:
         link = channels if channel_masks == ChannelMasks.SHARED and m.channels == 1 else 1
 
         def make(rows: int) -> ModelRateStream:  # rows: the channels of each pass, pass after pass
-            return ModelRateStream(model, rows, mask, chunk, self._computed, self._shares, link)
+            return ModelRateStream(model, rows, mask, chunk, self._computed, self._shares, link, background)
 
         offsets = shift_offsets(shifts, m.stft.hop, m.sample_rate, m.sample_rate)
         self._core: StemStream = make(rows) if shifts == 1 else ShiftAveragedStream(make, offsets, rows)
@@ -312,11 +325,14 @@ def open_stream(
     shifts: int,
     high_band: HighBand = defaults.HIGH_BAND,
     channel_masks: ChannelMasks = defaults.CHANNEL_MASKS,
+    background: bool = False,
 ) -> StemStream:
     """A :class:`SeparationStream`, averaging ``shifts`` passes over frame grids (see ``shifts.py``).
 
     Values are trusted: the :class:`~vocalsplit.separation.separator.Separator` checked them."""
-    return SeparationStream(model, sample_rate, channels, mask, chunk, stems, shifts, high_band, channel_masks)
+    return SeparationStream(
+        model, sample_rate, channels, mask, chunk, stems, shifts, high_band, channel_masks, background
+    )
 
 
 def separate_array(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -21,10 +23,23 @@ class ChunkPlanner:
     zero frames. With ``multiple`` > 1 every call covers a multiple of that many frames
     (the last one zero-padded and trimmed). Recurrent state passes from one call to the next, so the outputs
     equal those of one call on the whole signal, whatever the chunk size.
+
+    With ``background`` the calls run one after another on a thread of their own, and
+    :meth:`push` returns a chunk's output one chunk later (the same outputs, in the same
+    order): the caller's work on one chunk (reading, resampling, inverse STFT, writing)
+    overlaps the network's on the next. At most two calls are queued or running.
     """
 
     def __init__(
-        self, model: MaskModel, batch: int, bins: int, left: int, right: int, chunk: int, multiple: int = 1
+        self,
+        model: MaskModel,
+        batch: int,
+        bins: int,
+        left: int,
+        right: int,
+        chunk: int,
+        multiple: int = 1,
+        background: bool = False,
     ) -> None:
         if chunk < 1 or multiple < 1:
             raise ValueError("chunk and multiple must be at least one frame")
@@ -36,6 +51,8 @@ class ChunkPlanner:
         self._buf = np.zeros((batch, left, bins), dtype=np.float32)
         self._pending: list[np.ndarray] = []  # frames pushed since the last join
         self._pending_frames = 0
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="vocalsplit-model") if background else None
+        self._running: deque[Future[np.ndarray]] = deque()
 
     def push(self, magnitude: np.ndarray) -> list[np.ndarray]:
         """Add frames ``(batch, k, bins)``; return zero or more outputs ``(batch, S, n, bins)``."""
@@ -47,7 +64,7 @@ class ChunkPlanner:
         self._join()
         outs = []
         while self._buf.shape[1] >= span:
-            outs.append(self._call(self._buf[:, :span]))
+            outs += self._submit(self._buf[:, :span], keep=1)
             self._buf = self._buf[:, self._chunk :]
         return outs
 
@@ -63,14 +80,32 @@ class ChunkPlanner:
             frames = self._buf[:, : self._left + n + self._right]
             if padded > n:  # beyond the end everything is zeros, in any chunking
                 frames = np.concatenate([frames, np.zeros((b, padded - n, f), np.float32)], axis=1)
-            outs.append(self._call(frames)[:, :, :n])
+            outs += self._submit(frames, keep=1, trim=n)
             self._buf = self._buf[:, n:]
+        outs += self._collect(keep=0)
+        if self._worker is not None:
+            self._worker.shutdown()
         return outs
 
     def _join(self) -> None:
         self._buf = np.concatenate([self._buf, *self._pending], axis=1)
         self._pending, self._pending_frames = [], 0
 
-    def _call(self, frames: np.ndarray) -> np.ndarray:
+    def _submit(self, frames: np.ndarray, keep: int, trim: int | None = None) -> list[np.ndarray]:
+        """Run the model on ``frames`` (now, or queued on the worker); the outputs finished meanwhile,
+        oldest first, leaving at most ``keep`` calls running."""
+        if self._worker is None:
+            return [self._call(frames, trim)]
+        self._running.append(self._worker.submit(self._call, frames, trim))
+        return self._collect(keep)
+
+    def _collect(self, keep: int) -> list[np.ndarray]:
+        outs = []
+        while len(self._running) > keep:
+            outs.append(self._running.popleft().result())  # a call's error is raised here, in order
+        return outs
+
+    def _call(self, frames: np.ndarray, trim: int | None = None) -> np.ndarray:
+        """One model call; its state feeds the next call (calls never overlap: one worker at most)."""
         out, self._state = self._model.run(frames, self._state)
-        return out
+        return out if trim is None else out[:, :, :trim]

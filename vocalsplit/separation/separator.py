@@ -59,6 +59,8 @@ class Separator:
             model's own number (its manifest's ``shifts``, else 2; each blend member's own).
         high_band: ``share`` or ``accompaniment``: where the song above the model's band goes.
         channel_masks: ``shared`` (every channel the same masks) or ``separate`` (a mask per channel).
+        threads: onnxruntime's threads per network call; ``None``: every core but one (the other one
+            decodes, resamples and writes meanwhile: see ``runtime.session.network_threads``).
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class Separator:
         shifts: int | None = None,
         high_band: HighBand | str = defaults.HIGH_BAND,
         channel_masks: ChannelMasks | str = defaults.CHANNEL_MASKS,
+        threads: int | None = None,
     ) -> None:
         self.mask = parse(Mask, mask, "--mask")
         self.high_band = parse(HighBand, high_band, "--high-band")
@@ -89,7 +92,7 @@ class Separator:
                 chunk_frames(manifest, chunk_seconds)
         self.parts: list[ModelPart] = []
         for manifest, weight, own_shifts in members:
-            session = ModelSession(manifest, chosen_device)
+            session = ModelSession(manifest, chosen_device, threads)
             seconds = chunk_seconds if chunk_seconds is not None else _default_chunk_seconds(session)
             passes = own_shifts if shifts is None else shifts
             self.parts.append(ModelPart(manifest, session, passes, weight, chunk_frames(manifest, seconds)))
@@ -124,11 +127,18 @@ class Separator:
         """``requested`` checked against the model's sources (``None``: all of them)."""
         return check_stems(self.manifest.name, self.manifest.sources, requested or list(self.manifest.sources))
 
-    def open_stream(self, sample_rate: int, channels: int, stems: list[str] | None = None) -> StemStream:
-        """A stream with this separator's settings: push ``(channels, n)`` blocks, get stems in step."""
-        return self._stream(sample_rate, channels, self.mask, self.stems(stems))
+    def open_stream(
+        self, sample_rate: int, channels: int, stems: list[str] | None = None, background: bool = False
+    ) -> StemStream:
+        """A stream with this separator's settings: push ``(channels, n)`` blocks, get stems in step.
 
-    def _stream(self, sample_rate: int, channels: int, mask: Mask, stems: list[str]) -> StemStream:
+        ``background``: the network runs on a thread of its own, a chunk behind (same stems, sooner;
+        for whole files, where the extra chunk of delay does not matter)."""
+        return self._stream(sample_rate, channels, self.mask, self.stems(stems), background)
+
+    def _stream(
+        self, sample_rate: int, channels: int, mask: Mask, stems: list[str], background: bool = False
+    ) -> StemStream:
         streams = [
             open_stream(
                 p.session,
@@ -140,6 +150,7 @@ class Separator:
                 p.shifts,
                 self.high_band,
                 self.channel_masks,
+                background,
             )
             for p in self.parts
         ]
@@ -168,7 +179,7 @@ class Separator:
         ``mask`` overrides this separator's mask for this call (``vocalsplit eval`` scores both)."""
         chosen = self.mask if mask is None else parse(Mask, mask, "--mask")
         wanted = self.stems(stems)
-        return run_stream(audio, lambda channels: self._stream(sample_rate, channels, chosen, wanted))
+        return run_stream(audio, lambda channels: self._stream(sample_rate, channels, chosen, wanted, True))
 
     def check_input(self, path: Path, options: OutputOptions | None = None) -> AudioInfo:
         """Probe ``path`` (``options``' excerpt of it); raise if it cannot be separated (unreadable, empty,

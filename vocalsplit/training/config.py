@@ -82,6 +82,9 @@ class DataSpec:
     licence: str | None = None
     """The data's licence, recorded in the manifest; None: MIR-1K's known terms, or a stems
     folder's LICENSE file, else "not stated"."""
+    repeat: int = 1
+    """Times the dataset's training clips enter the pool: weights a small dataset up against a
+    large one (its validation clips are never repeated)."""
 
 
 @dataclass
@@ -151,9 +154,12 @@ class TrainConfig:
                 d.path,
                 parse(Mir1kClips, d.mir1k_clips, "--mir1k-clips"),
                 d.licence,
+                d.repeat,
             )
             for d in self.data
         ]
+        if any(d.repeat < 1 for d in self.data):
+            raise UsageError(f"--data-repeat {min(d.repeat for d in self.data)}: each must be at least 1")
         if not self.data:
             raise UsageError("give at least one --dataset")
         solo = [str(d.kind) for d in self.data if d.kind in (Dataset.VOCALS, Dataset.MUSIC)]

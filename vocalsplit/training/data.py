@@ -31,9 +31,9 @@ def load_clips(config: TrainConfig) -> tuple[list[Clip], list[Clip], dict[str, A
     for i, spec in enumerate(config.data):
         loader = {Dataset.MIR1K: _mir1k, Dataset.STEMS: _stems}.get(spec.kind, _solo)
         tr, va, info = loader(spec, config, config.seed + i)
-        train += tr
+        train += tr * spec.repeat
         val += va
-        described.append(info)
+        described.append({**info, "repeat": spec.repeat} if spec.repeat > 1 else info)
     if not val:
         raise DatasetError("no validation clip could be held out of the training data")
     return train, val, {"data": described, "validation_split": str(config.split)}
