@@ -151,7 +151,7 @@ def test_odd_rates_and_channel_counts(cli, tmp_path: Path, rate: int, channels: 
 
 def test_usage_errors_exit_2(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cases = [
-        (["--mask", "fuzzy"], "Invalid value for '--mask': Value error, 'fuzzy' is not one of 'soft', 'binary'"),
+        (["--mask", "fuzzy"], "Invalid value for '--mask': 'fuzzy' is not one of 'soft', 'binary'"),
         (["--format", "ogg"], "'ogg' is not one of 'wav', 'flac', 'mp3'"),
         (["--device", "gpu"], "unknown device 'gpu'"),
         (["--filename", "{track}.{ext}"], "must contain {stem}"),

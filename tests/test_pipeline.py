@@ -189,7 +189,7 @@ def test_memory_buffers_do_not_grow_with_length(rnn_session: ModelSession) -> No
     for _ in range(60):  # 30 s
         stream.push(block)
         core = stream._core._inner  # type: ignore[attr-defined]
-        sizes.append(stream._x_fifo.shape[1] + sum(p.shape[1] for p in core._spec) * 1000)
+        sizes.append(stream._x_fifo.size + core._spec.size * 1000)
     # buffers oscillate with the chunk cycle but must not trend upwards (30 s vs 15 s)
     assert max(sizes[40:]) <= 1.5 * max(sizes[10:30])
 
@@ -226,3 +226,20 @@ def test_an_interruption_while_an_output_is_being_created_leaves_no_partial_file
         rnn_separator.separate_file(song, tmp_path / "out")
     assert len(calls) == interrupted_at and all(Path(c).name.startswith(".") for c in calls)
     assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()] if (tmp_path / "out").exists() else True
+
+
+def test_block_fifo_gives_back_what_came_in_order_and_copies_nothing_it_need_not() -> None:
+    from vocalsplit.separation.fifo import BlockFifo
+
+    fifo = BlockFifo(np.zeros((2, 0, 3), np.complex64))
+    blocks = [np.full((2, k, 3), i, np.complex64) for i, k in enumerate((4, 0, 5, 2))]
+    for b in blocks:
+        fifo.append(b)
+    assert fifo.size == 11
+    first = fifo.take(3)
+    assert first.base is blocks[0]  # inside one block: a view, no copy
+    np.testing.assert_array_equal(first, blocks[0][:, :3])
+    np.testing.assert_array_equal(fifo.take(7), np.concatenate([blocks[0][:, 3:], blocks[2], blocks[3][:, :1]], axis=1))
+    assert fifo.size == 1 and fifo.take(0).shape == (2, 0, 3)
+    with pytest.raises(ValueError, match="2 samples asked of a queue holding 1"):
+        fifo.take(2)

@@ -85,7 +85,7 @@ class StemWriter:
                 self.clipped += int(np.count_nonzero(over))
                 self.peak = max(self.peak, float(np.max(np.abs(block))))
                 data = np.clip(block, -1.0, 1.0)
-        frames = np.rint(data.T * 32767.0).astype(np.int16) if self._pcm16 else np.ascontiguousarray(data.T)
+        frames = _pcm16_frames(data) if self._pcm16 else np.ascontiguousarray(data.T)
         try:
             self._file.write(frames)
         except (OSError, sf.LibsndfileError, RuntimeError) as err:
@@ -120,6 +120,14 @@ class StemWriter:
     ) -> None:
         if exc_type is not None or not self._file.closed:
             self.abort()
+
+
+def _pcm16_frames(data: np.ndarray) -> np.ndarray:
+    """``(channels, n)`` float samples in [-1, 1] as interleaved ``(n, channels)`` 16-bit integers,
+    rounded to the nearest step: transposed while scaling, so libsndfile gets them without a copy."""
+    scaled = np.empty(data.shape[::-1], np.float32)
+    np.multiply(data.T, 32767.0, out=scaled)
+    return np.rint(scaled, out=scaled).astype(np.int16)
 
 
 def _mp3_settings(fmt: str, kbps: int, sample_rate: int) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from vocalsplit.audio.stft import StreamingIstft, StreamingStft
 from vocalsplit.catalog.manifest import Manifest
 from vocalsplit.choices import ChannelMasks, HighBand, Mask
 from vocalsplit.errors import InputAudioError, UsageError
+from vocalsplit.separation.fifo import BlockFifo
 from vocalsplit.separation.masks import source_masks
 from vocalsplit.separation.planner import ChunkPlanner
 from vocalsplit.separation.shifts import ShiftAveragedStream, StemStream, shift_offsets
@@ -108,19 +109,19 @@ class ModelRateStream:
         tracks = [*computed, *(s + SHARE for s in computed if shares)]
         self.stems = [*tracks, *([LOW] if shares else [])]
         self._istft = {s: StreamingIstft(m.stft, channels, frames_first=True) for s in tracks}
-        self._spec: list[np.ndarray] = []  # (C, frames, bins) pieces awaiting masks, joined when a mask comes
+        self._spec = BlockFifo(np.zeros((channels, 0, m.stft.bins), np.complex64))  # frames awaiting masks
         top = m.stft.bins - 1
         self._band = slice(round(SHARE_BAND[0] * top), round(SHARE_BAND[1] * top) + 1) if shares else None
         # frames g * window overlap-add (windowed again, normalised) to g, smoothly between frames
         self._gain_frame = m.stft.window_array().astype(np.float32)
-        self._x = np.zeros((channels, 0), np.float32)
+        self._x = BlockFifo(np.zeros((channels, 0), np.float32))
         self._samples = 0
         self._emitted = 0
 
     def push(self, x: np.ndarray) -> dict[str, np.ndarray]:
         self._samples += x.shape[1]
         if self._band is not None:
-            self._x = np.concatenate([self._x, x], axis=1)
+            self._x.append(x)
         spec = self._stft.push(x)
         return self._with_input(self._masked(spec, self._planner.push(self._model_input(spec)), limit=None))
 
@@ -137,13 +138,12 @@ class ModelRateStream:
 
     def _with_input(self, out: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         if self._band is not None:
-            n = out[self._computed[0]].shape[1]
-            out[LOW], self._x = self._x[:, :n], self._x[:, n:]
+            out[LOW] = self._x.take(out[self._computed[0]].shape[1])
         return out
 
     def _masked(self, spec: np.ndarray, raw_outputs: list[np.ndarray], limit: int | None) -> dict[str, np.ndarray]:
         """Apply the model's outputs to the frames they belong to; the finished samples of each source."""
-        self._spec.append(spec)  # joined only when a mask arrives: no copy per push
+        self._spec.append(spec)
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self._istft}
         g = self._link  # rows that share masks: (groups, g, ...) views, masks broadcast over g
         for raw in raw_outputs:
@@ -152,8 +152,7 @@ class ModelRateStream:
             if g > 1:  # each group of rows (one pass's channels) gets its mean
                 raw = raw.reshape(-1, g, *raw.shape[1:]).mean(axis=1)
             masks = source_masks(raw, self._m.mask_kind, self._mask)  # (groups, S, k, F)
-            k = masks.shape[2]
-            frames = self._take_frames(k)
+            frames = self._spec.take(masks.shape[2])
             grouped = frames.reshape(-1, g, *frames.shape[1:])  # (groups, g, k, F)
             for s in self._computed:
                 source_mask = masks[:, None, self._m.sources.index(s)]  # (groups, 1, k, F)
@@ -170,13 +169,6 @@ class ModelRateStream:
             n = min(n, limit - self._emitted)
         self._emitted += n
         return {s: y[:, :n] for s, y in out.items()}
-
-    def _take_frames(self, k: int) -> np.ndarray:
-        """The first ``k`` frames awaiting masks, removed from the queue."""
-        queued = self._spec[0] if len(self._spec) == 1 else np.concatenate(self._spec, axis=1)
-        rest = queued[:, k:]
-        self._spec = [rest] if rest.shape[1] else []
-        return queued[:, :k]
 
 
 class SeparationStream:
@@ -249,20 +241,20 @@ class SeparationStream:
             s: StreamResampler(m.sample_rate, sample_rate, channels, "QQ" if s.endswith(SHARE) else QUALITY)
             for s in tracks
         }
-        self._stem_fifo = {s: np.zeros((channels, 0), np.float32) for s in tracks}
-        self._x_fifo = np.zeros((channels, 0), np.float32)
+        self._stem_fifo = {s: BlockFifo(np.zeros((channels, 0), np.float32)) for s in tracks}
+        self._x_fifo = BlockFifo(np.zeros((channels, 0), np.float32))
         self._samples_in = 0
         self._samples_out = 0
 
     def push(self, block: np.ndarray) -> dict[str, np.ndarray]:
         if block.ndim != 2 or block.shape[0] != self._channels:
             raise ValueError(f"expected a block of shape ({self._channels}, n), got {block.shape}")
-        block = block.astype(np.float32, copy=False)
+        block = block.astype(np.float32)  # a copy: the caller may reuse its buffer while this one waits
         if not np.all(np.isfinite(block)):
             at = self._samples_in / self._rate
             raise InputAudioError(f"audio contains NaN or infinite samples (near {at:.2f} s)")
         self._samples_in += block.shape[1]
-        self._x_fifo = np.concatenate([self._x_fifo, block], axis=1)
+        self._x_fifo.append(block)
         for s, y in self._core.push(self._model_rows(self._down.push(block))).items():
             self._emit(s, y, last=False)
         return self._drain(final=False)
@@ -281,23 +273,18 @@ class SeparationStream:
     def _emit(self, s: str, y_model: np.ndarray, last: bool) -> None:
         if self._upmix:
             y_model = y_model.mean(axis=0, keepdims=True)
-        y = self._up[s].push(y_model, last=last)
-        self._stem_fifo[s] = np.concatenate([self._stem_fifo[s], y], axis=1)
+        self._stem_fifo[s].append(self._up[s].push(y_model, last=last))
 
     def _drain(self, final: bool) -> dict[str, np.ndarray]:
         if final:
             n = self._samples_in - self._samples_out
-            for s in self._stem_fifo:
-                fifo = self._stem_fifo[s]
-                if fifo.shape[1] < n:  # resampler rounding at the very end
-                    pad = np.zeros((self._channels, n - fifo.shape[1]), np.float32)
-                    self._stem_fifo[s] = np.concatenate([fifo, pad], axis=1)
+            for fifo in self._stem_fifo.values():
+                if fifo.size < n:  # resampler rounding at the very end
+                    fifo.append(np.zeros((self._channels, n - fifo.size), np.float32))
         else:
-            n = min([self._x_fifo.shape[1], *(f.shape[1] for f in self._stem_fifo.values())])
-        parts = {}
-        for s in self._stem_fifo:
-            parts[s], self._stem_fifo[s] = self._stem_fifo[s][:, :n], self._stem_fifo[s][:, n:]
-        x, self._x_fifo = self._x_fifo[:, :n], self._x_fifo[:, n:]
+            n = min([self._x_fifo.size, *(f.size for f in self._stem_fifo.values())])
+        parts = {s: fifo.take(n) for s, fifo in self._stem_fifo.items()}
+        x = self._x_fifo.take(n)
         self._samples_out += n
         if self._shares:
             high = x - parts[LOW]

@@ -17,6 +17,7 @@ import numpy as np
 
 from vocalsplit.defaults import MAX_SHIFTS
 from vocalsplit.errors import UsageError
+from vocalsplit.separation.fifo import BlockFifo
 
 
 class StemStream(Protocol):
@@ -65,7 +66,7 @@ class ShiftAveragedStream:
         self._offsets, self._channels = list(offsets), channels
         self._delay = [np.zeros((channels, o), np.float32) for o in offsets]
         self._drop = list(offsets)
-        self._fifo = [{s: np.zeros((channels, 0), np.float32) for s in self.stems} for _ in offsets]
+        self._fifo = [{s: BlockFifo(np.zeros((channels, 0), np.float32)) for s in self.stems} for _ in offsets]
         self._pushed = self._given = 0
 
     def push(self, block: np.ndarray) -> dict[str, np.ndarray]:
@@ -96,17 +97,17 @@ class ShiftAveragedStream:
             drop = min(self._drop[i], n)
             self._drop[i] -= drop
             for s, y in parts.items():
-                self._fifo[i][s] = np.concatenate([self._fifo[i][s], y[i * c : (i + 1) * c, drop:]], axis=1)
+                self._fifo[i][s].append(y[i * c : (i + 1) * c, drop:])
 
     def _take(self) -> dict[str, np.ndarray]:
-        n = min(f[self.stems[0]].shape[1] for f in self._fifo)
+        n = min(f[self.stems[0]].size for f in self._fifo)
         n = min(n, self._pushed - self._given)  # the padded copies' extra output past the end
         self._given += n
         out = {}
         for s in self.stems:
-            total = np.zeros_like(self._fifo[0][s][:, :n])
-            for f in self._fifo:
-                total += f[s][:, :n]
-                f[s] = f[s][:, n:]
+            first, *rest = (f[s].take(n) for f in self._fifo)
+            total = first.copy()  # the sum of the passes, in order (the queues' blocks stay as they are)
+            for y in rest:
+                total += y
             out[s] = total / len(self._fifo)
         return out
