@@ -64,7 +64,6 @@ from vocalsplit.cli.train_options import (
 
 @app.command()
 def train(
-    ctx: typer.Context,
     dataset: DatasetOpt,
     data_dir: DataDirOpt = None,
     data_licence: LicenceOpt = None,
@@ -122,11 +121,12 @@ def train(
     verbose: VerboseOpt = False,
 ) -> None:
     """Train a model, keep the best by validation loss (or SDR), export ONNX + manifest."""
+    options = dict(locals())  # the options as typer converted them (paths as Path); click's ctx.params holds strings
     try:
         from vocalsplit.training import require_torch
 
         require_torch()
-        result = _train_with_progress(_config(ctx.params))
+        result = _train_with_progress(_config(options))
     except KeyboardInterrupt:
         err.print("interrupted: last checkpoint saved; continue with --resume")
         raise typer.Exit(INTERRUPTED) from None
