@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from vocalsplit.choices import BitDepth, ChannelMasks, HighBand, Mask, OutputFormat
 
-CHUNK_SECONDS: float = 5.0
-"""Audio (at the model's rate) handed to the network per call on the CPU. Measured against
-20 s on 2 cores (``benchmarks/speed.py``/``memory.py --chunk-seconds``): peak memory about
-halved, as fast or faster for every shipped model but ``cnn-mir1k`` (about 10 % slower);
-outputs equal within 2e-7."""
+CHUNK_SECONDS: float = 2.0
+"""Audio (at the model's rate) handed to the network per call on the CPU. The network runs a
+chunk behind the rest on a thread of its own, so a file's last chunk is not overlapped: 2 s
+against 5 s on 2 cores, a 240-s song as fast, a folder of 24 10-s parts 1.2-1.7x faster
+(``drnn-lite-eif`` 1.65 s against 2.75 s; docs/experiments.md); outputs equal within 1e-4."""
 
 CUDA_CHUNK_SECONDS: float = 20.0
 """Audio per network call on CUDA, where the GPU figures so far were measured (fewer,
