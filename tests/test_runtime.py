@@ -127,6 +127,7 @@ def test_the_network_leaves_one_core_to_the_rest_of_the_pipeline(
 
     from vocalsplit.runtime.session import network_threads
 
+    monkeypatch.delenv("VOCALSPLIT_THREADS", raising=False)
     manifest = load_manifest(models_dir / "tiny-rnn.json")
     for cpus, threads in ((1, 1), (2, 1), (8, 7)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)), raising=False)
@@ -135,3 +136,15 @@ def test_the_network_leaves_one_core_to_the_rest_of_the_pipeline(
     assert ModelSession(manifest, parse_device("cpu"), threads=3).threads == 3
     with pytest.raises(UsageError, match="threads must be at least 1"):
         ModelSession(manifest, parse_device("cpu"), threads=0)
+
+
+def test_vocalsplit_threads_sets_the_network_threads(models_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vocalsplit.runtime.session import network_threads
+
+    monkeypatch.setenv("VOCALSPLIT_THREADS", "3")
+    assert network_threads() == 3
+    assert ModelSession(load_manifest(models_dir / "tiny-rnn.json"), parse_device("cpu")).threads == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("VOCALSPLIT_THREADS", bad)
+        with pytest.raises(UsageError, match="VOCALSPLIT_THREADS"):
+            network_threads()

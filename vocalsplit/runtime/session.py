@@ -98,11 +98,20 @@ class ModelSession:
         return masks, new_state
 
 
+THREADS_ENV = "VOCALSPLIT_THREADS"
+
+
 def network_threads() -> int:
-    """Threads for the network: every core this process may use but one, which the rest of the
-    separation (decoding, resampling, FFTs, writing) has to itself meanwhile, as the network runs
-    on a thread of its own (``ChunkPlanner(background=True)``). On 2 cores the split measured
-    faster than both cores for each stage in turn (docs/experiments.md)."""
+    """Threads for the network: ``$VOCALSPLIT_THREADS`` if set, else every core this process may
+    use but one, which the rest of the separation (decoding, resampling, FFTs, writing) has to
+    itself meanwhile, as the network runs on a thread of its own (``ChunkPlanner(background=True)``).
+    On 2 cores that is faster for the default and the other narrow networks, slower for the
+    large DRNNs (``drnn-all``, ``drnn-wide``, ``drnn-mir1k``: 9-19 %; docs/experiments.md)."""
+    given = os.environ.get(THREADS_ENV, "").strip()
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise UsageError(f"{THREADS_ENV}={given!r}: give a whole number of threads, at least 1")
+        return int(given)
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
