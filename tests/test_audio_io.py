@@ -133,3 +133,27 @@ def test_a_decoder_that_finds_nothing_means_not_an_audio_file(
     junk.write_bytes(bytes(range(256)) * 40)
     with pytest.raises(InputAudioError, match="not an audio file"):
         probe(junk)
+
+
+def test_files_opened_on_several_threads_leave_descriptor_2_as_it_was(tmp_path: Path) -> None:
+    """Opening a file silences descriptor 2 for a moment (native decoders' notes); threads doing so
+    at once once left it pointing at the null device for good, and every later error line was lost."""
+    import os
+    import threading
+
+    songs = [write_audio(tmp_path / f"s{i}.wav", tone_mix(0.2, 16000, seed=i), 16000) for i in range(4)]
+    before = os.fstat(2)
+    start = threading.Barrier(len(songs))
+
+    def open_many(song: Path) -> None:
+        start.wait()
+        for _ in range(100):
+            next(read_blocks(probe(song), 1024))
+
+    threads = [threading.Thread(target=open_many, args=(s,)) for s in songs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)

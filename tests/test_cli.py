@@ -394,15 +394,15 @@ def _wait_for(predicate, seconds: float = 30.0) -> bool:  # type: ignore[no-unty
     return False
 
 
-@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
-def test_terminated_run_cleans_up_and_says_so(models_dir: Path, tmp_path: Path, signame: str) -> None:
+@pytest.mark.parametrize(("signame", "files"), [("SIGTERM", 1), ("SIGHUP", 1), ("SIGTERM", 3)])
+def test_terminated_run_cleans_up_and_says_so(models_dir: Path, tmp_path: Path, signame: str, files: int) -> None:
     import signal
     import subprocess
     import sys
 
-    song = write_audio(
-        tmp_path / "long.wav", tone_mix(180.0, 16000), 16000, "PCM_16"
-    )  # long enough to be mid-run when signalled
+    for i in range(files):  # long enough to be mid-run when signalled; a folder's files run two at a time
+        write_audio(tmp_path / "music" / f"long{i}.wav", tone_mix(180.0, 16000, seed=i), 16000, "PCM_16")
+    song = tmp_path / "music" if files > 1 else tmp_path / "music" / "long0.wav"
     out = tmp_path / "out"
     env = {**__import__("os").environ, "VOCALSPLIT_MODELS": str(models_dir)}
     command = [sys.executable, "-m", "vocalsplit", song, "-o", out, "--shifts", "16", "--chunk-seconds", "1"]
@@ -671,3 +671,20 @@ def test_mp3_stems_have_the_asked_constant_bitrate(cli, tmp_path: Path, kbps: in
 def test_mp3_bitrate_must_be_one_mp3_has(cli, song: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, _, stderr = cli(song, "-o", tmp_path / "out", "--format", "mp3", "--mp3-bitrate", "100")
     assert code == 2 and "--mp3-bitrate 100: allowed" in stderr
+
+
+def test_the_cli_writes_its_lines_past_a_silenced_descriptor_2() -> None:
+    """The reader points descriptor 2 at the null device for a moment while a file opens (native
+    decoders' notes); a line the CLI writes then, from another file's thread, must still appear."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from vocalsplit.cli import _own_stderr\n"
+        "_own_stderr()\n"
+        "os.dup2(os.open(os.devnull, os.O_WRONLY), 2)\n"
+        "print('still here', file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == "still here\n", done.stderr

@@ -10,6 +10,7 @@ import contextlib
 import os
 import struct
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -293,18 +294,37 @@ def _short(err: Exception) -> str:
     return line.rstrip(".") or type(err).__name__
 
 
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_quiet_saved: int | None = None  # file descriptor 2 as it was before the first silencer
+
+
 @contextlib.contextmanager
 def _quiet_native_stderr() -> Iterator[None]:
-    """Silence notes that libsndfile's mp3 decoder writes straight to file descriptor 2."""
+    """Silence notes that libsndfile's mp3 decoder writes straight to file descriptor 2.
+
+    Descriptor 2 belongs to the whole process and files may be opened on several threads at
+    once: the first thread in points it at the null device, the last one out restores it (two
+    threads each saving and restoring on their own can leave it pointing at the null device
+    for good). The CLI writes its own lines to a copy of descriptor 2 (``cli.main``), so
+    none of them is lost while a file is being opened."""
+    global _quiet_users, _quiet_saved
+    with _quiet_lock:
+        if _quiet_users == 0:
+            try:
+                _quiet_saved = os.dup(2)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                os.close(null)
+            except OSError:
+                pass  # a closed descriptor 2: nothing to silence or to restore
+        _quiet_users += 1
     try:
-        saved = os.dup(2)
-    except OSError:
         yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0 and _quiet_saved is not None:
+                os.dup2(_quiet_saved, 2)
+                os.close(_quiet_saved)
+                _quiet_saved = None

@@ -6,6 +6,7 @@ One module per command on shared option types (``common``). Heavy modules
 
 from __future__ import annotations
 
+import os
 import sys
 
 from vocalsplit.cli import doctor, evaluate, group_stems, models, separate, train
@@ -18,6 +19,7 @@ _COMMAND_MODULES = (separate, models, doctor, train, evaluate, group_stems)
 
 def main() -> None:
     """Console-script entry point."""
+    _own_stderr()
     args = sys.argv[1:]
     for name in dash_named_files(args):
         say_error(
@@ -25,3 +27,16 @@ def main() -> None:
         )
         sys.exit(USAGE)
     app(args=route(args), prog_name="vocalsplit")
+
+
+def _own_stderr() -> None:
+    """Point Python's stderr (every line, bar and traceback the CLI writes) at a copy of file
+    descriptor 2: the reader silences descriptor 2 for a moment while a file is opened, against
+    the notes native decoders write there, and with files opened on other threads meanwhile a
+    line of the CLI's own must not vanish with them."""
+    try:
+        copy = os.dup(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):
+        return  # no real descriptor 2 (embedded, redirected to an object): nothing to guard
+    sys.stderr.flush()
+    sys.stderr = os.fdopen(copy, "w", encoding=sys.stderr.encoding, errors="backslashreplace", buffering=1)

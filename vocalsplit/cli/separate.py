@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -34,11 +34,8 @@ from vocalsplit.cli.common import (
     say_error,
 )
 from vocalsplit.cli.pipe import LatencyOpt, PipeRequest, RawFormatOpt, RawOutputOpt, check_file_mode, is_pipe, run_pipe
+from vocalsplit.cli.progress import run_with_progress
 from vocalsplit.errors import UsageError, VocalsplitError
-
-if TYPE_CHECKING:
-    from vocalsplit.separation.batch import BatchJob
-    from vocalsplit.separation.files import FileResult
 
 InputsArg = Annotated[
     list[str],
@@ -136,7 +133,7 @@ def separate(
     for problem in job.failures:
         say_error(str(problem.error))
     with interrupts_clean_up():
-        results = _run_with_progress(job, quiet, verbose)
+        results = run_with_progress(job, quiet, verbose)
     for warning in (w for r in results for w in r.warnings):
         say_error(warning, label="warning")
     summary = job.summary(results, time.perf_counter() - started, device)
@@ -166,48 +163,6 @@ def _time(text: str | None, option: str) -> float | None:
     for part in parts:
         seconds = 60 * seconds + part
     return seconds
-
-
-def _run_with_progress(job: BatchJob, quiet: bool, verbose: bool) -> list[FileResult]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from vocalsplit.separation.batch import run_batch
-
-    def on_error(path: Path, error: BaseException) -> None:
-        if verbose and not isinstance(error, VocalsplitError):
-            err.print_exception()
-        say_error(str(error))
-
-    if quiet:
-        return run_batch(job, on_error=on_error)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:>7.1f}/{task.total:.1f} s"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=False) as progress:
-        overall = progress.add_task("[bold]all files", total=max(job.total_seconds, 1e-9))
-        state: dict[str, Any] = {"task": None}
-
-        def on_start(path: Path, seconds: float) -> None:
-            if state["task"] is not None:
-                progress.remove_task(state["task"])
-            state["task"] = progress.add_task(_short(path.name), total=max(seconds, 1e-9))
-
-        def on_progress(done_in_file: float, done_before: float) -> None:
-            progress.update(state["task"], completed=done_in_file)
-            progress.update(overall, completed=done_before + done_in_file)
-
-        results = run_batch(job, on_start=on_start, on_progress=on_progress, on_error=on_error)
-        if state["task"] is not None:
-            progress.remove_task(state["task"])
-        progress.update(overall, completed=job.total_seconds)
-    return results
-
-
-def _short(name: str, width: int = 32) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
