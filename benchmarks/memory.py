@@ -6,7 +6,6 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _common import benchmark_model, write_song  # run as a script: benchmarks/ is on sys.path
@@ -19,7 +18,8 @@ def peak_rss_mb(cmd: list[str]) -> tuple[float, float, int]:
         "t = time.perf_counter(); rc = subprocess.call(sys.argv[1:])\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, time.perf_counter() - t, rc)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True)
+    # the child's stderr passes through (an error line); its stdout holds the figures
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], stdout=subprocess.PIPE, text=True, check=True)
     mb, wall, rc = out.stdout.split()[-3:]
     return float(mb), float(wall), int(rc)
 
@@ -32,11 +32,17 @@ def main() -> None:
         "--shifts", type=int, default=None, help="frame grids averaged, as vocalsplit --shifts (default: the model's)"
     )
     ap.add_argument("--chunk-seconds", type=float, default=None, help="as vocalsplit --chunk-seconds (default: its)")
+    ap.add_argument(
+        "--device", default="cpu", help="as vocalsplit --device: cpu, cuda or cuda:N (cuda never falls back)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
-        print(f"model: {model}; shifts {args.shifts or 'the model default'}; chunk {args.chunk_seconds or 'default'} s")
+        print(
+            f"model: {model}; device {args.device}; shifts {args.shifts or 'the model default'}; "
+            f"chunk {args.chunk_seconds or 'default'} s"
+        )
         for minutes in args.minutes:
             song = write_song(d / f"song-{minutes:g}min.wav", minutes * 60)
             cmd = [
@@ -49,18 +55,20 @@ def main() -> None:
                 "--model",
                 model,
                 "--overwrite",
+                "--device",
+                args.device,
                 *(["--shifts", str(args.shifts)] if args.shifts else []),
                 *(["--chunk-seconds", str(args.chunk_seconds)] if args.chunk_seconds else []),
                 "-q",
             ]
-            t = time.perf_counter()
             mb, wall, rc = peak_rss_mb(cmd)
+            if rc != 0:  # e.g. --device cuda where CUDA cannot load: its one-line error is above
+                raise SystemExit(f"no figure: vocalsplit exited with {rc} for the {minutes:g}-minute song")
             print(
                 f"{minutes:5g} min stereo 44.1 kHz: peak RSS {mb:7.1f} MB, wall {wall:6.1f} s, "
                 f"{minutes * 60 / wall:6.1f}x real time, exit {rc}"
             )
             song.unlink()
-            del t
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     -d "$work/payload/wheels" "onnxruntime-gpu==$ort" soundfile cffi pycparser soxr audioread \
     "typer>=0.12,<0.29" rich click shellingham markdown-it-py mdurl pygments typing_extensions numpy \
-    flatbuffers protobuf packaging sympy mpmath coloredlogs humanfriendly
+    flatbuffers protobuf packaging sympy mpmath coloredlogs humanfriendly pytest pluggy iniconfig onnx ml_dtypes
 for folder in "$@"; do
     cp -rL "$folder" "$work/payload/data/$(basename "$folder")"
 done
