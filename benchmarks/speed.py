@@ -24,12 +24,16 @@ def main() -> None:
     ap.add_argument("--chunk-seconds", type=float, default=None, help="as vocalsplit --chunk-seconds (default: its)")
     args = ap.parse_args()
     from vocalsplit.api import Separator
+    from vocalsplit.errors import VocalsplitError
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         model = args.model or str(benchmark_model(d / "models"))
         chunk = {} if args.chunk_seconds is None else {"chunk_seconds": args.chunk_seconds}
-        sep = Separator(model, device=args.device, shifts=args.shifts, channel_masks=args.channel_masks, **chunk)
+        try:
+            sep = Separator(model, device=args.device, shifts=args.shifts, channel_masks=args.channel_masks, **chunk)
+        except VocalsplitError as err:  # e.g. --device cuda where CUDA cannot load: never a CPU figure instead
+            raise SystemExit(f"no figure: {err}") from None
         song = write_song(d / "song.wav", args.seconds)
         audio, rate = sf.read(str(song), dtype="float32", always_2d=True)
         print(
