@@ -121,3 +121,75 @@ def test_files_at_once_must_be_positive(rnn_separator, tmp_path: Path) -> None: 
     job = prepare_batch(rnn_separator, [str(_folder(tmp_path, [0.5]))], tmp_path / "out", OPTIONS, TEMPLATE)
     with pytest.raises(UsageError, match="at least 1"):
         run_batch(job, files_at_once=0)
+
+
+class _Signalled(BaseException):
+    """Stands for KeyboardInterrupt (which pytest itself would take as a request to stop)."""
+
+
+def test_a_signal_that_lands_on_a_file_thread_stops_the_run_at_once(rnn_separator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Under load the kernel may hand SIGTERM to a file's thread rather than the main thread; Python
+    then runs the handler only when the main thread runs again. A main thread asleep until a file
+    ended finished whole files after the signal (exit 143 26 s later, with stems written)."""
+    import signal
+    import time
+
+    music = _folder(tmp_path, [30.0, 30.0])
+    out = tmp_path / "out"
+    job = prepare_batch(rnn_separator, [str(music)], out, OPTIONS, TEMPLATE)
+    finished: list[Path] = []
+    sent = threading.Event()
+
+    def on_progress(path: Path, done: float) -> None:
+        time.sleep(0.01)  # 120 blocks: more than a second a file
+        if not sent.is_set():
+            sent.set()
+            signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)  # to this file's thread, not the main one
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Signalled
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        with pytest.raises(_Signalled):
+            run_batch(job, on_progress=on_progress, on_end=lambda r: finished.append(r.input), files_at_once=2)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert finished == [] and not any(out.rglob("*.wav")), (finished, sorted(out.rglob("*")))
+
+
+def test_a_signal_while_files_are_being_queued_still_stops_the_running_ones(
+    rnn_separator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The first file starts while the next ones are still being queued; a signal landing then once
+    left the pool waiting for every queued file to finish (two whole files written after SIGTERM)."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vocalsplit.separation import batch
+
+    first_started = threading.Event()
+
+    class SignalledWhileQueueing(ThreadPoolExecutor):
+        queued = 0
+
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if self.queued == 1:  # the second file: the first one is under way
+                assert first_started.wait(timeout=20)
+                raise _Signalled  # as SIGTERM's handler raises in the main thread, inside submit
+            self.queued += 1
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "ThreadPoolExecutor", SignalledWhileQueueing)
+    music = _folder(tmp_path, [30.0, 30.0, 30.0])
+    out = tmp_path / "out"
+    job = prepare_batch(rnn_separator, [str(music)], out, OPTIONS, TEMPLATE)
+    finished: list[Path] = []
+
+    def on_progress(path: Path, done: float) -> None:
+        first_started.set()
+        time.sleep(0.01)  # 120 blocks: more than a second a file
+
+    with pytest.raises(_Signalled):
+        run_batch(job, on_progress=on_progress, on_end=lambda r: finished.append(r.input), files_at_once=2)
+    assert finished == [] and not any(out.rglob("*.wav")), (finished, sorted(out.rglob("*")))

@@ -10,7 +10,8 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import TimeoutError as FuturesTimeout  # not the builtin TimeoutError before 3.11
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,12 +190,29 @@ def run_batch(
     if files_at_once == 1 or len(pairs) <= 1:
         return [separate(plan, seconds) for plan, seconds in pairs]
     with ThreadPoolExecutor(files_at_once, thread_name_prefix="vocalsplit-file") as pool:
-        running = [pool.submit(separate, plan, seconds) for plan, seconds in pairs]
-        try:
-            return [f.result() for f in running]
+        running: list[Future[FileResult]] = []
+        try:  # a signal can land while the files are still being queued (the first ones already run)
+            for plan, seconds in pairs:
+                running.append(pool.submit(separate, plan, seconds))
+            return [_result(f) for f in running]
         except BaseException:
             stop.set()  # the running files stop at their next block; the queued ones never start
             for f in running:
                 f.cancel()
-            wait(running)
+            while wait(running, timeout=WAIT_STEP_S).not_done:
+                pass
             raise
+
+
+WAIT_STEP_S = 0.1
+"""How long the calling thread waits on the files at a time. The kernel may hand a signal (SIGTERM
+under load) to any thread; Python runs its handler only when the main thread runs again, so the
+main thread must not sleep through a whole file (it once finished two files before it stopped)."""
+
+
+def _result(running: Future[FileResult]) -> FileResult:
+    while True:
+        try:
+            return running.result(timeout=WAIT_STEP_S)
+        except FuturesTimeout:
+            continue
