@@ -37,22 +37,27 @@ def run_with_progress(job: BatchJob, quiet: bool, verbose: bool) -> list[FileRes
     with Progress(*columns, console=err, transient=False) as progress:
         overall = progress.add_task("[bold]all files", total=max(job.total_seconds, 1e-9))
         tasks: dict[Path, Any] = {}  # a bar per running file; the files run on threads of their own
-        done: dict[Path, float] = {}
+        done: dict[Path, float] = {}  # seconds done in each running file
+        total = 0.0  # seconds done in every file so far: kept, not summed, however many files there are
         lock = threading.Lock()
 
         def on_start(path: Path, seconds: float) -> None:
             with lock:
                 tasks[path] = progress.add_task(_short(path.name), total=max(seconds, 1e-9))
+                done[path] = 0.0
 
         def on_progress(path: Path, done_in_file: float) -> None:
+            nonlocal total
             with lock:
+                total += done_in_file - done[path]
                 done[path] = done_in_file
                 progress.update(tasks[path], completed=done_in_file)
-                progress.update(overall, completed=sum(done.values()))
+                progress.update(overall, completed=total)
 
         def on_end(result: FileResult) -> None:
             with lock:
                 progress.remove_task(tasks.pop(result.input))
+                del done[result.input]
 
         results = run_batch(job, on_start=on_start, on_progress=on_progress, on_error=on_error, on_end=on_end)
         progress.update(overall, completed=job.total_seconds)
